@@ -1,0 +1,3 @@
+from jobs_widgets.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,408 @@
+"""The one module that imports databricks-sdk: clients, calls, and error translation.
+
+Importing databricks-sdk costs ~0.7 s and ~75 MiB, so it happens here, on first use,
+never at ``import jobs_widgets``. Everything above this module deals in plain JSON
+shapes (``as_dict()`` of the SDK's dataclasses) and :class:`JobsApiError`.
+
+Client construction is bounded: databricks-sdk probes the host during ``Config()``
+and, for an unreachable host, retries for its whole retry budget (300 s by default).
+We check reachability first and give construction at most ``construct_timeout``
+seconds, so a wrong ``DATABRICKS_HOST`` is one clear message in seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from jobs_widgets._version import __version__
+from jobs_widgets.core.errors import JobsApiError, JobsError
+from jobs_widgets.core.redact import redact, register_secret
+
+__all__ = ["Gateway", "default_client", "make_client", "translate_error"]
+
+T = TypeVar("T")
+_serials = itertools.count(1)
+_MISSING_FILE = str(Path("/nonexistent/jobs-widgets/.databrickscfg"))
+
+
+def _sdk() -> Any:
+    """The databricks.sdk modules we use, imported on first call."""
+    import requests
+    from databricks.sdk import WorkspaceClient, errors
+    from databricks.sdk.clock import Clock as SdkClock
+    from databricks.sdk.core import Config
+    from databricks.sdk.service import jobs
+
+    class _Namespace:
+        pass
+
+    ns = _Namespace()
+    ns.WorkspaceClient = WorkspaceClient  # type: ignore[attr-defined]
+    ns.Config = Config  # type: ignore[attr-defined]
+    ns.errors = errors  # type: ignore[attr-defined]
+    ns.jobs = jobs  # type: ignore[attr-defined]
+    ns.requests = requests  # type: ignore[attr-defined]
+    ns.SdkClock = SdkClock  # type: ignore[attr-defined]
+    return ns
+
+
+def _instant_clock() -> Any:
+    """An SDK clock whose sleeps take no real time (for retries in virtual-time tests)."""
+    sdk = _sdk()
+
+    class InstantClock(sdk.SdkClock):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            self._now = 0.0
+            self._lock = threading.Lock()
+
+        def time(self) -> float:
+            with self._lock:
+                return self._now
+
+        def sleep(self, seconds: float) -> None:
+            with self._lock:
+                self._now += max(0.0, seconds)
+
+    return InstantClock()
+
+
+def _bypass_proxy_for_loopback() -> None:
+    """Make requests talk to 127.0.0.1 directly even if HTTP(S)_PROXY is set."""
+    for name in ("NO_PROXY", "no_proxy"):
+        current = [p for p in os.environ.get(name, "").split(",") if p.strip()]
+        for host in ("127.0.0.1", "localhost"):
+            if host not in current:
+                current.append(host)
+        os.environ[name] = ",".join(current)
+
+
+def _bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
+    """Run ``fn`` on a daemon thread; give up (with a clear error) after ``timeout`` seconds."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="jobs-widgets-connect", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise JobsApiError(
+            f"{what} did not answer within {timeout:g} s",
+            transient=True,
+            hint="check DATABRICKS_HOST (is the workspace URL right and reachable from here?)",
+        )
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def _check_reachable(host: str, timeout: float) -> None:
+    url = urlsplit(host if "://" in host else f"https://{host}")
+    hostname = url.hostname
+    if not hostname:
+        raise JobsApiError(
+            f"DATABRICKS_HOST={host!r} is not a URL", hint="use https://<workspace>.cloud.databricks.com"
+        )
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((hostname, port), timeout=timeout):
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise JobsApiError(
+            f"cannot reach {url.scheme}://{hostname}:{port} ({reason})",
+            transient=True,
+            hint="check DATABRICKS_HOST (is the workspace URL right and reachable from here?)",
+        ) from None
+
+
+def make_client(
+    host: str,
+    token: str,
+    *,
+    retry_timeout_seconds: int = 10,
+    http_timeout_seconds: float = 30.0,
+    instant_retries: bool = False,
+    construct_timeout: float = 10.0,
+) -> Any:
+    """A ``WorkspaceClient`` for ``host`` with a PAT, isolated from the user's profiles and env.
+
+    ``auth_type="pat"`` and a non-existent config file keep ``~/.databrickscfg`` and
+    ``DATABRICKS_*`` credentials out of it (see the SDK facts, section 1.3).
+    """
+    sdk = _sdk()
+    register_secret(token)
+    if urlsplit(host).hostname in {"127.0.0.1", "localhost"}:
+        _bypass_proxy_for_loopback()
+    kwargs: dict[str, Any] = {
+        "host": host,
+        "token": token,
+        "auth_type": "pat",
+        "config_file": _MISSING_FILE,
+        "retry_timeout_seconds": max(1, int(retry_timeout_seconds)),
+        "http_timeout_seconds": http_timeout_seconds,
+        "product": "jobs_widgets",
+        "product_version": __version__,
+    }
+    if instant_retries:
+        kwargs["clock"] = _instant_clock()
+
+    def build() -> Any:
+        return sdk.WorkspaceClient(config=sdk.Config(**kwargs))
+
+    return _bounded(build, construct_timeout, f"the workspace at {host}")
+
+
+def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: float = 10.0) -> Any:
+    """A ``WorkspaceClient`` from databricks-sdk's unified auth (env, profile, or notebook-native)."""
+    sdk = _sdk()
+    environ = os.environ if env is None else env
+    host = environ.get("DATABRICKS_HOST", "").strip()
+    token = environ.get("DATABRICKS_TOKEN", "").strip()
+    register_secret(token)
+    if host and not environ.get("DATABRICKS_RUNTIME_VERSION"):
+        _check_reachable(host, timeout=min(3.0, construct_timeout))
+        if urlsplit(host).hostname in {"127.0.0.1", "localhost"}:
+            _bypass_proxy_for_loopback()
+    kwargs: dict[str, Any] = {
+        "product": "jobs_widgets",
+        "product_version": __version__,
+        "retry_timeout_seconds": 30,
+        "http_timeout_seconds": 30.0,
+    }
+    if env is not None:
+        # An explicit environment: take credentials from it, not from os.environ.
+        for name, attr in (("DATABRICKS_HOST", "host"), ("DATABRICKS_TOKEN", "token")):
+            if environ.get(name):
+                kwargs[attr] = environ[name]
+        if "token" in kwargs:
+            kwargs["auth_type"] = "pat"
+
+    def build() -> Any:
+        try:
+            return sdk.WorkspaceClient(config=sdk.Config(**kwargs))
+        except ValueError as exc:
+            first = redact(str(exc)).split(". ")[0].strip()
+            raise JobsError(
+                f"cannot set up Databricks credentials: {first}. Set DATABRICKS_HOST and DATABRICKS_TOKEN, "
+                "or DATABRICKS_CONFIG_PROFILE, or try the embedded sandbox (%jobs sandbox start)."
+            ) from None
+
+    return _bounded(build, construct_timeout, "the Databricks workspace")
+
+
+# ---------------------------------------------------------------------- errors
+_STATUS_BY_CLASS = (
+    ("InvalidState", 400),
+    ("InvalidParameterValue", 400),
+    ("BadRequest", 400),
+    ("Unauthenticated", 401),
+    ("PermissionDenied", 403),
+    ("ResourceDoesNotExist", 404),
+    ("NotFound", 404),
+    ("ResourceConflict", 409),
+    ("TooManyRequests", 429),
+    ("Cancelled", 499),
+    ("NotImplemented", 501),
+    ("TemporarilyUnavailable", 503),
+    ("DeadlineExceeded", 504),
+    ("InternalError", 500),
+)
+
+
+def _status(exc: BaseException) -> int | None:
+    errors = _sdk().errors
+    for name, status in _STATUS_BY_CLASS:
+        cls = getattr(errors, name, None)
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return status
+    return None
+
+
+def _hint(status: int | None, code: str | None, message: str) -> str | None:
+    lowered = message.lower()
+    if "required scopes" in lowered:
+        return (
+            "the token lacks the 'jobs' API scope: grant the jobs scope to the OAuth app/token "
+            "(or use a personal access token)"
+        )
+    if "invalid access token" in lowered or (status == 403 and "token" in lowered and "expired" in lowered):
+        return "DATABRICKS_TOKEN is invalid or expired: create a new token and set it again"
+    if "manage run" in lowered or (status == 403 and "permission" in lowered):
+        return "ask the job's owner for CAN_MANAGE_RUN on this job"
+    if status == 401:
+        return "no valid credentials: set DATABRICKS_TOKEN, or configure a profile (databricks auth login)"
+    if status == 429:
+        return "the workspace is rate limiting requests; jobs_widgets backs off and retries by itself"
+    if status is not None and status >= 500:
+        return "Databricks returned a server error; try again shortly"
+    return None
+
+
+def translate_error(exc: BaseException, operation: str) -> JobsApiError:
+    """Any failure of an SDK call as a one-line :class:`JobsApiError` with a hint."""
+    if isinstance(exc, JobsApiError):
+        return exc
+    sdk = _sdk()
+    cause: BaseException = exc
+    transient = False
+    if isinstance(exc, TimeoutError) and not isinstance(exc, sdk.errors.DatabricksError):
+        # The SDK's retry budget ran out; the real problem is the cause.
+        transient = True
+        cause = exc.__cause__ or exc
+    requests = sdk.requests
+    if isinstance(cause, sdk.errors.DatabricksError):
+        status = _status(cause)
+        code = getattr(cause, "error_code", None) or None
+        message = redact(str(cause)).strip() or "request failed"
+        retry_after = getattr(cause, "retry_after_secs", None)
+        transient = transient or (status is not None and (status == 429 or status >= 500))
+        return JobsApiError(
+            message,
+            status_code=status,
+            error_code=code,
+            hint=_hint(status, code, message),
+            transient=transient,
+            retry_after=float(retry_after) if retry_after else None,
+            operation=operation,
+        )
+    if isinstance(cause, requests.exceptions.ConnectionError | ConnectionError):
+        return JobsApiError(
+            f"{operation}: connection to the workspace failed ({type(cause).__name__})",
+            transient=True,
+            hint="check DATABRICKS_HOST and the network; jobs_widgets keeps retrying",
+            operation=operation,
+        )
+    if isinstance(cause, requests.exceptions.Timeout | TimeoutError):
+        return JobsApiError(
+            f"{operation}: the workspace did not answer in time",
+            transient=True,
+            hint="the workspace is slow or unreachable; jobs_widgets keeps retrying",
+            operation=operation,
+        )
+    if isinstance(cause, ValueError) and "json" in type(cause).__name__.lower() + str(cause).lower():
+        return JobsApiError(
+            f"{operation}: the server did not answer with JSON",
+            hint="is DATABRICKS_HOST the URL of a Databricks workspace?",
+            operation=operation,
+        )
+    return JobsApiError(
+        f"{operation}: {type(cause).__name__}: {redact(str(cause))}".strip(), operation=operation
+    )
+
+
+# ---------------------------------------------------------------------- calls
+_RUN_NOW_OBJECTS = {"queue": "QueueSettings", "pipeline_params": "PipelineParams"}
+
+
+class Gateway:
+    """The Jobs API calls jobs_widgets makes, on one ``WorkspaceClient``.
+
+    Results are JSON dicts (``as_dict()`` of the SDK's dataclasses); failures are
+    :class:`JobsApiError`. ``identity`` names the client for caches and the hub
+    without revealing anything about its credentials.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        try:
+            host = str(client.config.host or "")
+        except Exception:  # a client without config: still usable, just unnamed
+            host = ""
+        self.host = host
+        self.identity = f"{host}#{next(_serials)}"
+
+    def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except Exception as exc:
+            raise translate_error(exc, operation) from None
+
+    def describe(self) -> dict[str, str | None]:
+        """Host and auth type (never a credential)."""
+        try:
+            auth_type = self.client.config.auth_type
+        except Exception:
+            auth_type = None
+        return {"host": self.host or None, "auth_type": auth_type}
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        return self._call("get run", lambda: self.client.jobs.get_run(run_id).as_dict())
+
+    def list_runs(
+        self,
+        job_id: int,
+        *,
+        limit: int,
+        active_only: bool = False,
+        completed_only: bool = False,
+        expand_tasks: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` runs of the job, newest first, in pages of at most 25."""
+
+        def fetch() -> list[dict[str, Any]]:
+            pages = self.client.jobs.list_runs(
+                job_id=job_id,
+                limit=min(25, max(1, limit)),
+                active_only=active_only or None,
+                completed_only=completed_only or None,
+                expand_tasks=expand_tasks or None,
+            )
+            return [r.as_dict() for r in itertools.islice(pages, limit)]
+
+        return self._call("list runs", fetch)
+
+    def run_now(self, job_id: int, fields: Mapping[str, Any], *, idempotency_token: str) -> int:
+        sdk_jobs = _sdk().jobs
+        kwargs = dict(fields)
+        for name, cls_name in _RUN_NOW_OBJECTS.items():
+            if isinstance(kwargs.get(name), Mapping):
+                kwargs[name] = getattr(sdk_jobs, cls_name).from_dict(dict(kwargs[name]))
+        if isinstance(kwargs.get("performance_target"), str):
+            kwargs["performance_target"] = sdk_jobs.PerformanceTarget(kwargs["performance_target"])
+        kwargs["idempotency_token"] = idempotency_token
+
+        def call() -> int:
+            waiter = self.client.jobs.run_now(job_id, **kwargs)
+            return int(waiter.response.run_id)
+
+        return self._call("run now", call)
+
+    def cancel_run(self, run_id: int) -> None:
+        self._call("cancel run", lambda: self.client.jobs.cancel_run(run_id))
+
+    def get_run_output(self, run_id: int) -> dict[str, Any]:
+        return self._call("get run output", lambda: self.client.jobs.get_run_output(run_id).as_dict())
+
+    def repair_run(
+        self,
+        run_id: int,
+        *,
+        rerun_all_failed_tasks: bool,
+        rerun_tasks: list[str] | None = None,
+        latest_repair_id: int | None = None,
+    ) -> int:
+        def call() -> int:
+            waiter = self.client.jobs.repair_run(
+                run_id,
+                rerun_all_failed_tasks=rerun_all_failed_tasks or None,
+                rerun_tasks=rerun_tasks,
+                latest_repair_id=latest_repair_id,
+            )
+            return int(waiter.response.repair_id or 0)
+
+        return self._call("repair run", call)
+
+    def get_job(self, job_id: int) -> dict[str, Any]:
+        return self._call("get job", lambda: self.client.jobs.get(job_id).as_dict())

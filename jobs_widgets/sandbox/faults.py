@@ -1,0 +1,106 @@
+"""Fault injection for the sandbox HTTP server: errors, throttling, latency, drops.
+
+Each :class:`FaultRule` matches an endpoint (``"runs/get"``, ``"run-now"``, or ``"*"``)
+and fires with a probability. Decisions come from one seeded random source, so a
+given request sequence always meets the same faults. The host-metadata endpoint is
+never faulted: the SDK would stall client construction for its whole retry budget.
+
+Kinds:
+
+``500`` / ``502`` / ``503`` / ``504``
+    Answer with that status and a Databricks-shaped error (never containing the
+    substring the SDK treats as retryable, so 500s stay non-retryable as in real life).
+``429``
+    Too many requests, with ``Retry-After: <retry_after>`` seconds.
+``latency``
+    Process the request, then wait ``seconds`` (real time) before answering; longer
+    than the client's timeout, this is a read timeout after the work was done.
+``drop``
+    Process the request, then close the connection without answering: the client
+    cannot know whether its POST took effect (idempotency tokens exist for this).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+KINDS = frozenset({"500", "502", "503", "504", "429", "latency", "drop"})
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """Fire ``kind`` on ``endpoint`` with ``probability``."""
+
+    endpoint: str
+    kind: str
+    probability: float = 1.0
+    retry_after: int = 1
+    seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {sorted(KINDS)}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability must be within [0, 1], got {self.probability}")
+        if self.retry_after < 0 or self.seconds < 0:
+            raise ValueError("retry_after and seconds must be non-negative")
+
+    def matches(self, endpoint: str) -> bool:
+        return self.endpoint in {"*", endpoint}
+
+    @classmethod
+    def parse(cls, text: str) -> FaultRule:
+        """Parse ``ENDPOINT:KIND[:PROBABILITY[:ARG]]`` (ARG: Retry-After or latency seconds).
+
+        Examples: ``runs/get:503:0.1``, ``*:429:0.05:2``, ``run-now:latency:0.01:1.5``.
+        """
+        parts = text.strip().split(":")
+        if len(parts) < 2 or len(parts) > 4 or not parts[0] or not parts[1]:
+            raise ValueError(f"bad fault {text!r}; expected ENDPOINT:KIND[:PROBABILITY[:ARG]]")
+        endpoint, kind = parts[0], parts[1]
+        try:
+            probability = float(parts[2]) if len(parts) > 2 else 1.0
+            arg = float(parts[3]) if len(parts) > 3 else None
+        except ValueError as exc:
+            raise ValueError(f"bad fault {text!r}: {exc}") from exc
+        if kind == "429":
+            return cls(endpoint, kind, probability, retry_after=int(arg if arg is not None else 1))
+        if kind == "latency":
+            return cls(endpoint, kind, probability, seconds=arg if arg is not None else 1.0)
+        return cls(endpoint, kind, probability)
+
+
+class FaultInjector:
+    """Decides, per request, which fault (if any) to inject. Thread-safe."""
+
+    def __init__(self, rules: list[FaultRule] | None = None, *, seed: int = 0) -> None:
+        self._rules: list[FaultRule] = list(rules or [])
+        self._rng = random.Random(f"faults/{seed}")
+        self._lock = threading.Lock()
+        self.injected: dict[str, int] = {}
+
+    @property
+    def rules(self) -> list[FaultRule]:
+        with self._lock:
+            return list(self._rules)
+
+    def add(self, rule: FaultRule | str) -> FaultRule:
+        parsed = FaultRule.parse(rule) if isinstance(rule, str) else rule
+        with self._lock:
+            self._rules.append(parsed)
+        return parsed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def decide(self, endpoint: str) -> FaultRule | None:
+        """The fault for one request to ``endpoint``: the first matching rule that fires."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(endpoint) and self._rng.random() < rule.probability:
+                    self.injected[rule.kind] = self.injected.get(rule.kind, 0) + 1
+                    return rule
+            return None

@@ -1,0 +1,61 @@
+"""Shared fixtures: a clean environment for every test, and sandboxes to talk to.
+
+Every test runs with all ``DATABRICKS_*`` variables, proxies and the user's
+``~/.databrickscfg`` out of the way, so nothing can reach a real workspace and the
+machine's own configuration cannot change a result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from jobs_widgets.core.clock import ManualClock
+from jobs_widgets.sandbox import Sandbox
+
+_SDK_ENV_NAMES = [
+    "DATABRICKS_HOST",
+    "DATABRICKS_TOKEN",
+    "DATABRICKS_CONFIG_PROFILE",
+    "DATABRICKS_CONFIG_FILE",
+    "DATABRICKS_CLIENT_ID",
+    "DATABRICKS_CLIENT_SECRET",
+    "DATABRICKS_USERNAME",
+    "DATABRICKS_PASSWORD",
+    "DATABRICKS_AUTH_TYPE",
+    "DATABRICKS_RUNTIME_VERSION",
+    "DATABRICKS_WORKSPACE_ID",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test sees the machine's Databricks configuration, proxies, or job variables."""
+    for name in list(os.environ):
+        if name.startswith("DATABRICKS_") or name in _SDK_ENV_NAMES or name.startswith("ACTIONS_ID_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(home / "missing.databrickscfg"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def manual_sandbox() -> Iterator[Sandbox]:
+    """The demo workspace on a manual clock: time moves only with ``sb.advance``."""
+    with Sandbox(clock=ManualClock(), seed=0) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The demo workspace in real time."""
+    with Sandbox(seed=0) as sb:
+        yield sb
