@@ -9,7 +9,9 @@ setup_python() {  # $1: the extra to install (test | demo)
     "$PYTHON" -m venv .venv
   fi
   echo "== installing jobs-widgets[$1] into .venv"
-  JOBS_WIDGETS_SKIP_JS=1 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$1]"
+  # (pip's noise about this machine's missing local index folders is filtered out)
+  JOBS_WIDGETS_SKIP_JS=1 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$1]" \
+    2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
 }
 
 setup_frontend() {  # build the panel's front end into jobs_widgets/static/

@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from jobs_widgets.core.sdk import make_client
 
 
@@ -42,7 +41,12 @@ def test_sandbox_command_prints_exports_serves_and_stops_on_interrupt() -> None:
     proc = start("sandbox", "--speed", "10", "--seed", "3", "--fault", "runs/get:503:0.0")
     try:
         exports = read_exports(proc, 9)
-        assert set(exports) >= {"DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_JOB_ETL", "DATABRICKS_JOB_DBT"}
+        assert set(exports) >= {
+            "DATABRICKS_HOST",
+            "DATABRICKS_TOKEN",
+            "DATABRICKS_JOB_ETL",
+            "DATABRICKS_JOB_DBT",
+        }
         w = make_client(exports["DATABRICKS_HOST"], exports["DATABRICKS_TOKEN"])
         job = w.jobs.get(int(exports["DATABRICKS_JOB_ETL"]))
         assert job.settings.name == "orders-etl"
