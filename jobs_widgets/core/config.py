@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
 from jobs_widgets.core.errors import JobNotConfiguredError
 from jobs_widgets.core.policy import PollPolicy
-from pydantic import BaseModel, ConfigDict, field_validator
 
 __all__ = ["ENV_PREFIX", "JobConfig", "JobEntry", "TaskType", "discover_jobs", "parse_job_id"]
 

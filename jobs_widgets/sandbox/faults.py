@@ -7,6 +7,8 @@ never faulted: the SDK would stall client construction for its whole retry budge
 
 Kinds:
 
+``403`` / ``404``
+    Permission denied / resource gone: errors that are not worth retrying.
 ``500`` / ``502`` / ``503`` / ``504``
     Answer with that status and a Databricks-shaped error (never containing the
     substring the SDK treats as retryable, so 500s stay non-retryable as in real life).
@@ -26,7 +28,7 @@ import random
 import threading
 from dataclasses import dataclass
 
-KINDS = frozenset({"500", "502", "503", "504", "429", "latency", "drop"})
+KINDS = frozenset({"403", "404", "500", "502", "503", "504", "429", "latency", "drop"})
 
 
 @dataclass(frozen=True)

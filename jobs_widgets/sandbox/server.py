@@ -205,6 +205,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "jobs-widgets-sandbox"
     sys_version = ""
+    _ctx: dict[str, Any] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -232,6 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ----------------------------------------------------------------------------
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._record(status)
         data = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -244,6 +246,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _error(self, err: ApiError, headers: dict[str, str] | None = None) -> None:
         self._send(err.status, err.body(), headers)
+
+    def _record(self, status: int) -> None:
+        """Log the request before answering, so a client never outruns the log."""
+        ctx = self._ctx
+        if ctx is None or ctx.get("recorded") or ctx["path"] == METADATA_PATH:
+            return
+        ctx["recorded"] = True
+        ident = ctx.get("ident")
+        self.server.state.record(
+            RequestRecord(
+                method=self.command,
+                endpoint=ctx["endpoint"],
+                params=_loggable(ctx.get("params") or {}),
+                status=status,
+                user=ident.user if ident else None,
+                fault=ctx.get("fault"),
+            )
+        )
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -286,74 +306,56 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             url = urlsplit("/")
         path = url.path
-        endpoint = path
-        ident: Identity | None = None
-        status = 500
-        fault_kind: str | None = None
-        params: dict[str, Any] = {}
+        ctx: dict[str, Any] = {"path": path, "endpoint": path}
+        self._ctx = ctx
         try:
             body = self._read_body()
             if path == METADATA_PATH:
-                status = 200
                 self._send(200, {})
                 return
             matched = _endpoint(path)
             if matched is None or (method, matched) not in ROUTES:
                 raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
-            endpoint = matched
-            ident = self._authenticate(state)
-            route = ROUTES[(method, endpoint)]
+            ctx["endpoint"] = matched
+            ctx["ident"] = ident = self._authenticate(state)
+            route = ROUTES[(method, matched)]
             params = dict(parse_qsl(url.query, keep_blank_values=True))
             if method == "POST":
                 params = _json_object(body)
-            fault = state.faults.decide(endpoint)
-            if fault is not None and fault.kind not in {"latency", "drop"}:
-                fault_kind = fault.kind
-                status = int(fault.kind)
-                raise _fault_error(status)
-            result = route(state.engine, params, ident)
+            ctx["params"] = params
+            fault = state.faults.decide(matched)
             if fault is not None:
-                fault_kind = fault.kind
-                if fault.kind == "drop":
-                    status = 0
-                    self.close_connection = True
-                    _abort(self.connection)
-                    return
+                ctx["fault"] = fault.kind
+                if fault.kind not in {"latency", "drop"}:
+                    raise _fault_error(int(fault.kind))
+            result = route(state.engine, params, ident)
+            if fault is not None and fault.kind == "drop":
+                self._record(0)
+                self.close_connection = True
+                _abort(self.connection)
+                return
+            if fault is not None:
                 time.sleep(fault.seconds)
-            status = 200
             self._send(200, result)
         except ApiError as err:
-            status = err.status
             headers = {}
             if err.status == 429:
-                retry_after = _retry_after(state, endpoint)
-                headers["Retry-After"] = str(retry_after)
+                headers["Retry-After"] = str(_retry_after(state, ctx["endpoint"]))
             try:
                 self._error(err, headers)
             except OSError:
                 self.close_connection = True
         except OSError:
+            self._record(0)
             self.close_connection = True
-            status = 0
         except Exception:  # the last line of defence: never a stack trace to the client
             log.exception("sandbox request %s %s failed", method, path)
-            status = 500
             try:
                 self._error(ApiError(500, "INTERNAL_ERROR", "Internal error."))
             except OSError:
                 self.close_connection = True
         finally:
-            if path != METADATA_PATH:
-                state.record(
-                    RequestRecord(
-                        method=method,
-                        endpoint=endpoint,
-                        params=_loggable(params),
-                        status=status,
-                        user=ident.user if ident else None,
-                        fault=fault_kind,
-                    )
-                )
+            self._record(0)
 
     def _authenticate(self, state: ServerState) -> Identity:
         header = self.headers.get("Authorization") or ""
@@ -397,6 +399,8 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 def _fault_error(status: int) -> ApiError:
     codes = {
+        403: ("PERMISSION_DENIED", "Permission denied (injected fault)."),
+        404: ("RESOURCE_DOES_NOT_EXIST", "The resource does not exist (injected fault)."),
         429: ("REQUEST_LIMIT_EXCEEDED", "Too many requests. Please wait a moment and try again."),
         500: ("INTERNAL_ERROR", "The service encountered an internal error (injected fault)."),
         502: ("BAD_GATEWAY", "Bad gateway (injected fault)."),

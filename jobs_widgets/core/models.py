@@ -1,0 +1,428 @@
+"""Our own frozen run, task, output and job models, mapped from Jobs API shapes.
+
+They are built from the SDK's dataclasses (via ``as_dict()``) or from raw API JSON,
+which have the same shape; nothing else in jobs_widgets touches SDK types. Times are
+kept as epoch milliseconds (``*_ms``) exactly as the API sends them, with ``datetime``
+properties for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from jobs_widgets.core.states import RunState, lifecycle_is_terminal, normalize_state
+
+__all__ = [
+    "TASK_FIELD_TYPES",
+    "JobInfo",
+    "JobParameter",
+    "Run",
+    "RunOutput",
+    "RunUpdate",
+    "TaskInfo",
+    "TaskOutput",
+    "TaskRun",
+]
+
+#: Jobs API task settings field -> our task type name.
+TASK_FIELD_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "notebook_task": "notebook",
+        "spark_python_task": "python_script",
+        "python_wheel_task": "python_wheel",
+        "spark_jar_task": "spark_jar",
+        "sql_task": "sql",
+        "dbt_task": "dbt",
+        "run_job_task": "run_job",
+        "pipeline_task": "pipeline",
+        "spark_submit_task": "spark_submit",
+        "condition_task": "condition",
+        "for_each_task": "for_each",
+        "dashboard_task": "dashboard",
+        "clean_rooms_notebook_task": "clean_rooms_notebook",
+    }
+)
+_PARAM_MAPS = ("notebook_params", "python_named_params", "sql_params")
+_PARAM_LISTS = ("python_params", "jar_params", "spark_submit_params", "dbt_commands")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ms(value: Any) -> int | None:
+    """API times: epoch ms, with 0 meaning "not yet"."""
+    number = _int(value)
+    return number if number else None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _task_type(task: Mapping[str, Any]) -> str | None:
+    for api_field, name in TASK_FIELD_TYPES.items():
+        if task.get(api_field) is not None:
+            return name
+    return None
+
+
+def _depends_on(task: Mapping[str, Any]) -> tuple[str, ...]:
+    deps = task.get("depends_on") or []
+    return tuple(str(d.get("task_key")) for d in deps if isinstance(d, Mapping) and d.get("task_key"))
+
+
+def _duration_s(start: int | None, end: int | None, reported_ms: Any) -> float | None:
+    reported = _int(reported_ms)
+    if reported:
+        return reported / 1000
+    if start is not None and end is not None:
+        return max(0.0, (end - start) / 1000)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One task inside a run, as last seen."""
+
+    task_key: str
+    run_id: int | None
+    state: RunState
+    task_type: str | None = None
+    life_cycle_state: str | None = None
+    result_state: str | None = None
+    state_message: str = ""
+    start_ms: int | None = None
+    end_ms: int | None = None
+    duration_s: float | None = None
+    attempt: int = 0
+    run_page_url: str | None = None
+    depends_on: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, task: Mapping[str, Any]) -> TaskRun:
+        state = task.get("state") or {}
+        status = task.get("status") or {}
+        start, end = _ms(task.get("start_time")), _ms(task.get("end_time"))
+        return cls(
+            task_key=str(task.get("task_key") or ""),
+            run_id=_int(task.get("run_id")),
+            state=normalize_state(state, status),
+            task_type=_task_type(task),
+            life_cycle_state=_str(state.get("life_cycle_state")),
+            result_state=_str(state.get("result_state")),
+            state_message=str(state.get("state_message") or ""),
+            start_ms=start,
+            end_ms=end,
+            duration_s=_duration_s(start, end, task.get("run_duration") or task.get("execution_duration")),
+            attempt=_int(task.get("attempt_number")) or 0,
+            run_page_url=_str(task.get("run_page_url")),
+            depends_on=_depends_on(task),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state.is_terminal
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A run of a job, as last seen; ``state`` is normalized (see :class:`RunState`)."""
+
+    run_id: int
+    job_id: int | None
+    state: RunState
+    life_cycle_state: str | None = None
+    result_state: str | None = None
+    status_state: str | None = None
+    state_message: str = ""
+    termination_code: str | None = None
+    termination_type: str | None = None
+    termination_message: str | None = None
+    queue_reason: str | None = None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    duration_s: float | None = None
+    run_page_url: str | None = None
+    run_name: str | None = None
+    number_in_job: int | None = None
+    trigger: str | None = None
+    creator: str | None = None
+    tasks: tuple[TaskRun, ...] = ()
+    params: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    lifecycle_over: bool = False
+    raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, run: Mapping[str, Any]) -> Run:
+        """Build from a ``runs/get`` / ``runs/list`` item (SDK ``Run.as_dict()`` or raw JSON)."""
+        state = run.get("state") or {}
+        status = run.get("status") or {}
+        details = status.get("termination_details") or {}
+        queue = status.get("queue_details") or {}
+        start, end = _ms(run.get("start_time")), _ms(run.get("end_time"))
+        tasks = tuple(TaskRun.from_api(t) for t in (run.get("tasks") or []) if isinstance(t, Mapping))
+        return cls(
+            run_id=_int(run.get("run_id")) or 0,
+            job_id=_int(run.get("job_id")),
+            state=normalize_state(state, status),
+            life_cycle_state=_str(state.get("life_cycle_state")),
+            result_state=_str(state.get("result_state")),
+            status_state=_str(status.get("state")),
+            state_message=str(state.get("state_message") or details.get("message") or ""),
+            termination_code=_str(details.get("code")),
+            termination_type=_str(details.get("type")),
+            termination_message=_str(details.get("message")),
+            queue_reason=_str(state.get("queue_reason") or queue.get("message")),
+            start_ms=start,
+            end_ms=end,
+            duration_s=_duration_s(start, end, run.get("run_duration")),
+            run_page_url=_str(run.get("run_page_url")),
+            run_name=_str(run.get("run_name")),
+            number_in_job=_int(run.get("number_in_job")),
+            trigger=_str(run.get("trigger")),
+            creator=_str(run.get("creator_user_name")),
+            tasks=tasks,
+            params=MappingProxyType(_run_params(run)),
+            lifecycle_over=lifecycle_is_terminal(state, status),
+            raw=MappingProxyType(dict(run)),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the run is over (also when its outcome is UNKNOWN but it has ended)."""
+        return self.state.is_terminal or (self.state is RunState.UNKNOWN and self.lifecycle_over)
+
+    @property
+    def start_time(self) -> datetime | None:
+        return _dt(self.start_ms)
+
+    @property
+    def end_time(self) -> datetime | None:
+        return _dt(self.end_ms)
+
+    def elapsed_s(self, now_s: float) -> float | None:
+        """Seconds since the run started, as of ``now_s`` (epoch seconds), or its duration if over."""
+        if self.duration_s is not None and self.is_terminal:
+            return self.duration_s
+        if self.start_ms is None:
+            return None
+        return max(0.0, now_s - self.start_ms / 1000)
+
+    def task(self, key: str) -> TaskRun | None:
+        return next((t for t in self.tasks if t.task_key == key), None)
+
+    @property
+    def failed_tasks(self) -> tuple[TaskRun, ...]:
+        return tuple(t for t in self.tasks if t.state.is_failure)
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What a watcher compares to decide whether anything visible changed."""
+        return (
+            self.state,
+            self.life_cycle_state,
+            self.result_state,
+            self.state_message,
+            self.end_ms,
+            tuple((t.task_key, t.run_id, t.state, t.state_message, t.end_ms) for t in self.tasks),
+        )
+
+
+def _run_params(run: Mapping[str, Any]) -> dict[str, str]:
+    """The parameters a run was started with, flattened for display."""
+    params: dict[str, str] = {}
+    for entry in run.get("job_parameters") or []:
+        if isinstance(entry, Mapping) and entry.get("name") is not None:
+            value = entry.get("value", entry.get("default"))
+            params[str(entry["name"])] = "" if value is None else str(value)
+    overriding = run.get("overriding_parameters") or {}
+    if isinstance(overriding, Mapping):
+        for name in _PARAM_MAPS:
+            values = overriding.get(name) or {}
+            if isinstance(values, Mapping):
+                params.update({str(k): str(v) for k, v in values.items()})
+        for name in _PARAM_LISTS:
+            values = overriding.get(name) or []
+            if isinstance(values, Sequence) and not isinstance(values, str) and values:
+                params[name] = " ".join(str(v) for v in values)
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class RunUpdate:
+    """What a watcher yields: the run as just seen, and the state it came from."""
+
+    run: Run
+    previous_state: RunState | None
+    observed_at: float
+    seq: int = 0
+
+    @property
+    def run_id(self) -> int:
+        return self.run.run_id
+
+    @property
+    def state(self) -> RunState:
+        return self.run.state
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.run.is_terminal
+
+    def __str__(self) -> str:
+        return f"run {self.run.run_id}: {self.run.state.label}"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutput:
+    """The output of one task run (``runs/get-output`` of its task run id)."""
+
+    task_key: str
+    run_id: int | None
+    state: RunState
+    notebook_result: str | None = None
+    notebook_truncated: bool = False
+    error: str | None = None
+    error_trace: str | None = None
+    logs: str | None = None
+    logs_truncated: bool = False
+    info: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+
+    @classmethod
+    def from_api(
+        cls, output: Mapping[str, Any], *, task_key: str, run_id: int | None, state: RunState
+    ) -> TaskOutput:
+        notebook = output.get("notebook_output") or {}
+        extra = {
+            k: output[k]
+            for k in ("sql_output", "dbt_output", "run_job_output", "dashboard_output")
+            if output.get(k) is not None
+        }
+        return cls(
+            task_key=task_key,
+            run_id=run_id,
+            state=state,
+            notebook_result=_str(notebook.get("result")),
+            notebook_truncated=bool(notebook.get("truncated")),
+            error=_str(output.get("error")),
+            error_trace=_str(output.get("error_trace")),
+            logs=_str(output.get("logs")),
+            logs_truncated=bool(output.get("logs_truncated")),
+            info=_str(output.get("info")),
+            extra=MappingProxyType(extra),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutput:
+    """The outputs of a run: one :class:`TaskOutput` per task (multi-task runs too)."""
+
+    run_id: int
+    state: RunState
+    tasks: tuple[TaskOutput, ...]
+
+    def task(self, key: str) -> TaskOutput | None:
+        return next((t for t in self.tasks if t.task_key == key), None)
+
+    @property
+    def error(self) -> str | None:
+        """The first error among the tasks, in DAG order."""
+        return next((t.error for t in self.tasks if t.error), None)
+
+    @property
+    def error_trace(self) -> str | None:
+        return next((t.error_trace for t in self.tasks if t.error_trace), None)
+
+    @property
+    def notebook_result(self) -> str | None:
+        """The notebook result of a single-task run (or the last task that returned one)."""
+        results = [t.notebook_result for t in self.tasks if t.notebook_result is not None]
+        return results[-1] if results else None
+
+    @property
+    def logs(self) -> str | None:
+        logs = [t.logs for t in self.tasks if t.logs]
+        return "\n".join(logs) if logs else None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """A task in a job's settings."""
+
+    task_key: str
+    task_type: str | None
+    depends_on: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class JobParameter:
+    """A job-level parameter definition (name and default)."""
+
+    name: str
+    default: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """A job's settings: name, tasks (key + type), job-level parameters."""
+
+    job_id: int
+    name: str | None
+    tasks: tuple[TaskInfo, ...] = ()
+    parameters: tuple[JobParameter, ...] = ()
+    max_concurrent_runs: int | None = None
+    creator: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    raw: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, job: Mapping[str, Any]) -> JobInfo:
+        settings = job.get("settings") or {}
+        tasks = tuple(
+            TaskInfo(
+                task_key=str(t.get("task_key") or ""),
+                task_type=_task_type(t),
+                depends_on=_depends_on(t),
+                settings=MappingProxyType(dict(t)),
+            )
+            for t in (settings.get("tasks") or [])
+            if isinstance(t, Mapping)
+        )
+        params = tuple(
+            JobParameter(name=str(p.get("name")), default=str(p.get("default") or ""))
+            for p in (settings.get("parameters") or [])
+            if isinstance(p, Mapping) and p.get("name")
+        )
+        tags = settings.get("tags") or {}
+        return cls(
+            job_id=_int(job.get("job_id")) or 0,
+            name=_str(settings.get("name")),
+            tasks=tasks,
+            parameters=params,
+            max_concurrent_runs=_int(settings.get("max_concurrent_runs")),
+            creator=_str(job.get("creator_user_name")),
+            tags=MappingProxyType(
+                {str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {}
+            ),
+            raw=MappingProxyType(dict(job)),
+        )
+
+    @property
+    def task_types(self) -> tuple[str | None, ...]:
+        return tuple(t.task_type for t in self.tasks)
