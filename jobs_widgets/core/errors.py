@@ -7,6 +7,8 @@ token (see :mod:`jobs_widgets.core.redact`).
 
 from __future__ import annotations
 
+import json
+
 __all__ = [
     "JobNotConfiguredError",
     "JobsApiError",
@@ -22,6 +24,12 @@ class JobsError(Exception):
     """Base class of every error raised by jobs_widgets."""
 
 
+def quote(name: object, limit: int = 60) -> str:
+    """A name for a one-line message: JSON-quoted (newlines escaped), shortened if long."""
+    text = json.dumps(str(name), ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 4] + '..."'
+
+
 class UnknownJobError(JobsError, KeyError):
     """A job key that is not configured. The message lists the keys that are."""
 
@@ -29,7 +37,7 @@ class UnknownJobError(JobsError, KeyError):
         self.key = key
         self.available = list(available)
         listed = ", ".join(available) if available else "none (set DATABRICKS_JOB_<KEY>=<job id>)"
-        super().__init__(f'Unknown job "{key}". Available jobs: {listed}')
+        super().__init__(f"Unknown job {quote(key)}. Available jobs: {listed}")
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
@@ -58,7 +66,7 @@ class RunScopeError(JobsError):
     def __init__(self, job_key: str, run_id: int) -> None:
         self.job_key = job_key
         self.run_id = run_id
-        super().__init__(f'Run {run_id} is not a run of job "{job_key}"; refusing to touch it.')
+        super().__init__(f"Run {run_id} is not a run of job {quote(job_key)}; refusing to touch it.")
 
 
 class WaitTimeoutError(JobsError, TimeoutError):

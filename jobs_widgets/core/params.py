@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from jobs_widgets.core.config import JobConfig, TaskType
-from jobs_widgets.core.errors import ParamsError
+from jobs_widgets.core.errors import ParamsError, quote
 from jobs_widgets.core.models import JobInfo
 
 __all__ = [
@@ -85,7 +85,7 @@ _TASK_TYPES = {
 def _text(key: str, value: Any) -> str:
     """One parameter value as the string the Jobs API expects."""
     if value is None:
-        raise ParamsError(f'Parameter "{key}" is None; omit it or give it a value', key=key)
+        raise ParamsError(f"Parameter {quote(key)} is None; omit it or give it a value", key=key)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -94,7 +94,7 @@ def _text(key: str, value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ParamsError(f'Parameter "{key}" must be a finite number, got {value}', key=key)
+            raise ParamsError(f"Parameter {quote(key)} must be a finite number, got {value}", key=key)
         return repr(value)
     if isinstance(value, enum.Enum):
         return _text(key, value.value)
@@ -103,16 +103,16 @@ def _text(key: str, value: Any) -> str:
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     if isinstance(value, Mapping):
-        raise ParamsError(f'Parameter "{key}" must be a primitive value, got object', key=key)
+        raise ParamsError(f"Parameter {quote(key)} must be a primitive value, got object", key=key)
     if isinstance(value, Sequence | set | frozenset):
-        raise ParamsError(f'Parameter "{key}" must be a primitive value, got array', key=key)
-    raise ParamsError(f'Parameter "{key}" has unsupported type {type(value).__name__}', key=key)
+        raise ParamsError(f"Parameter {quote(key)} must be a primitive value, got array", key=key)
+    raise ParamsError(f"Parameter {quote(key)} has unsupported type {type(value).__name__}", key=key)
 
 
 def _keys_are_names(params: Mapping[Any, Any]) -> None:
     for key in params:
         if not isinstance(key, str) or not key:
-            raise ParamsError(f"Parameter names must be non-empty strings, got {key!r}", key=str(key))
+            raise ParamsError(f"Parameter names must be non-empty strings, got {quote(key)}", key=str(key))
 
 
 def map_params(task_type: TaskType, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def map_params(task_type: TaskType, params: Mapping[str, Any]) -> dict[str, Any]
         if extra:
             raise ParamsError(
                 f'{task_type.value} jobs take their parameters as "args": [...]; '
-                f'unexpected parameter "{extra[0]}"',
+                f"unexpected parameter {quote(extra[0])}",
                 key=extra[0],
             )
         args = params.get("args", [])
@@ -153,11 +153,11 @@ def validate_params(model: type[BaseModel], params: Any, *, job_key: str) -> dic
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ())) or None
-        where = f' "{loc}"' if loc else ""
+        where = f" {quote(loc)}" if loc else ""
         count = exc.error_count()
         more = f" (and {count - 1} more)" if count > 1 else ""
         raise ParamsError(
-            f'Parameter validation failed for job "{job_key}":{where} {first.get("msg", "invalid")}{more}',
+            f"Parameter validation failed for job {quote(job_key)}:{where} {first.get('msg', 'invalid')}{more}",
             key=loc,
         ) from None
     return instance.model_dump(mode="json", exclude_none=True, by_alias=True)
@@ -196,7 +196,7 @@ def prepare_run_fields(
     unknown = sorted(str(k) for k in fields if k not in RUN_NOW_FIELDS)
     if unknown:
         raise ParamsError(
-            f'"{unknown[0]}" is not a run-now field. Without a task type, params are sent as run-now fields '
+            f"{quote(unknown[0])} is not a run-now field. Without a task type, params are sent as run-now fields "
             f"({', '.join(sorted(RUN_NOW_FIELDS))}); set JobConfig(task_type=...) to map plain parameters.",
             key=unknown[0],
         )
@@ -216,7 +216,7 @@ def check_user_params(params: Any, config: JobConfig, *, job_key: str) -> dict[s
         return dict(params)
     if config.task_type is None:
         raise ParamsError(
-            f'This job does not accept parameters: job "{job_key}" has no params model and no task type '
+            f"This job does not accept parameters: job {quote(job_key)} has no params model and no task type "
             "(set JobConfig(task_type=...) or %config JobsMagics.default_task_type = 'auto')."
         )
     if len(params) > MAX_UNVALIDATED_PARAM_KEYS:
