@@ -101,10 +101,9 @@ class Eta:
         survival = max(1.0 - _norm_cdf(z), 1e-12)
         return density / survival
 
-    def in_window(self, elapsed: float, mass: float = 0.99) -> bool:
-        """True while ``elapsed`` lies in the central ``mass`` of the run-time distribution."""
-        tail = (1.0 - mass) / 2
-        return self.quantile(tail) <= elapsed <= self.quantile(1 - tail)
+    def in_window(self, elapsed: float, start: float = 0.005, end: float = 0.995) -> bool:
+        """True while ``elapsed`` lies between the ``start`` and ``end`` quantiles of run time."""
+        return self.quantile(start) <= elapsed <= self.quantile(end)
 
     def progress(self, elapsed: float) -> float:
         """A progress fraction for a bar: elapsed over the median, capped below 1."""

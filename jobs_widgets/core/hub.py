@@ -420,9 +420,14 @@ class Hub:
                     self._sleeping = False
 
     def _floor(self, policy: PollPolicy) -> float:
-        """The shortest gap between two polls of one job, given how many jobs are watched."""
+        """The shortest gap between two polls of one job, given how many jobs are watched.
+
+        One watched job is polled as often as its policy allows; each further job adds
+        ``60 / budget_per_minute`` seconds to every job's gap, so a process spends about
+        ``budget_per_minute`` requests a minute however many jobs it watches.
+        """
         groups = max(1, sum(1 for g in self._groups.values() if g.subs))
-        return min(policy.cap, max(policy.min_interval, groups * 60.0 / self.policy.budget_per_minute))
+        return min(policy.cap, max(policy.min_interval, (groups - 1) * 60.0 / self.policy.budget_per_minute))
 
     def _group_policy(self, group: _Group) -> PollPolicy:
         return group.source.poll_policy or self.policy
@@ -614,7 +619,7 @@ class Hub:
         elif run.state in _SLOW_STATES or eta is None or elapsed is None:
             base = policy.backoff(sub.polls - 1)
         else:
-            base = policy.interval_for_hazard(eta.hazard(elapsed), in_window=eta.in_window(elapsed))
+            base = policy.interval_with_history(elapsed, eta)
         if not sub.visible:
             base *= policy.hidden_factor
         return policy.jittered(min(base, policy.cap), self.rng)

@@ -5,11 +5,19 @@ The policy is data; the hub (``jobs_widgets.core.hub``) applies it. Two regimes:
 * **Without history** (a job we know nothing about): exponential backoff from
   ``initial`` by ``growth`` up to ``cap``, with ``jitter`` so many watchers do not
   synchronise. This alone already beats fixed cadences on long runs.
-* **With history** (the job's recent successful run durations): poll densely when the
-  run is likely to end soon and sparsely when it is not. The interval is chosen so that
-  the chance the run ends between two polls is about ``end_probability``; it never
-  drops below ``min_interval`` and never exceeds ``window_max`` while the run is inside
-  its usual duration range, nor ``cap`` ever. See :meth:`interval_for_hazard`.
+* **With history** (the job's recent successful run durations, see :class:`Eta`):
+  a steady, short interval inside the job's *usual range* (between the
+  ``window_start`` and ``window_end`` quantiles of its run time), and the hazard
+  rule elsewhere: poll when the chance that the run ended since the last poll
+  reaches ``end_probability``, which before the usual range means rarely.
+
+Why a steady interval inside the range, rather than one that follows the hazard all
+the way: for a bound on the delay of (nearly) every run's end -- what a p95 promises
+-- the cheapest schedule is "short where ends happen, long elsewhere" (the
+trade-off between requests and delay is linear in 1/interval, so the optimum is
+bang-bang). The short interval scales with the job's spread (``window_factor`` x
+sigma x median): steady jobs are watched closely, erratic ones within
+``window_max``.
 
 ``cap`` is the hard bound on detection latency for any run: failed and cancelled runs
 end at moments no history predicts, and they are noticed within ``cap`` seconds.
@@ -19,6 +27,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobs_widgets.core.eta import Eta
 
 __all__ = ["PollPolicy"]
 
@@ -34,17 +46,25 @@ class PollPolicy:
     #: Hard maximum interval: the worst-case delay before any run end is noticed.
     cap: float = 30.0
     #: Random spread of each interval, as a fraction (0.1: +-10%).
-    jitter: float = 0.1
+    jitter: float = 0.05
     #: Never poll one job more often than this.
-    min_interval: float = 5.0
-    #: Longest interval while the run is within its job's usual duration range.
+    min_interval: float = 4.0
+    #: Interval inside the job's usual range: this fraction of its spread (sigma x median)...
+    window_factor: float = 0.04
+    #: ...but never longer than this.
     window_max: float = 9.0
-    #: Target chance that the run ends between two polls (history-based regime).
-    end_probability: float = 0.03
+    #: Outside the usual range: poll when the run has this chance of having ended.
+    end_probability: float = 0.02
+    #: The usual range, as quantiles of the job's run-time distribution: dense polling
+    #: starts where 3% of runs have ended and stops where 99.9% have. Early polls are
+    #: the expensive ones (every run is still alive then), late ones are cheap.
+    window_start: float = 0.02
+    window_end: float = 0.999
     #: Intervals are stretched by this factor while no visible panel shows the run.
     hidden_factor: float = 3.0
-    #: Workspace-wide request budget of one process, shared fairly between watched jobs.
-    budget_per_minute: float = 12.0
+    #: Requests per minute one process aims to spend when it watches several jobs
+    #: (shared fairly between them; see ``Hub``).
+    budget_per_minute: float = 10.0
     #: First retry delay after a transient error (then grows by ``growth`` to ``cap``).
     error_initial: float = 2.0
 
@@ -57,6 +77,8 @@ class PollPolicy:
             raise ValueError(f"PollPolicy.growth must be >= 1, got {self.growth!r}")
         if not 0 <= self.jitter < 1:
             raise ValueError(f"PollPolicy.jitter must be within [0, 1), got {self.jitter!r}")
+        if not 0 < self.window_start < self.window_end < 1:
+            raise ValueError("PollPolicy.window_start and window_end must satisfy 0 < start < end < 1")
         if not 0 < self.end_probability < 1:
             raise ValueError(
                 f"PollPolicy.end_probability must be within (0, 1), got {self.end_probability!r}"
@@ -78,18 +100,35 @@ class PollPolicy:
             delay = max(delay, retry_after)
         return delay
 
-    def interval_for_hazard(self, hazard: float, *, in_window: bool) -> float:
+    def window_limit(self, spread: float) -> float:
+        """The longest interval inside the usual range, for a job whose spread is ``spread`` s."""
+        return min(self.window_max, max(self.min_interval, self.window_factor * spread))
+
+    def interval_for_hazard(self, hazard: float, *, in_window: bool, spread: float | None = None) -> float:
         """The interval for a run whose chance of ending per second is ``hazard``.
 
-        Polling every ``p / hazard`` seconds makes the chance of an end between two
-        polls about ``p`` (``end_probability``): frequent polls where ends are likely,
-        rare ones where they are not. Bounded by ``min_interval`` and by ``window_max``
-        inside the usual duration range (``cap`` outside it).
+        Inside the usual range (``in_window``): the steady interval for a job of spread
+        ``spread`` seconds (see :meth:`window_limit`). Outside it: ``p / hazard``
+        seconds, which makes the chance of an end between two polls about ``p``
+        (``end_probability``), bounded by ``min_interval`` and ``cap``.
         """
-        upper = self.window_max if in_window else self.cap
+        if in_window:
+            return self.window_max if spread is None else self.window_limit(spread)
         if hazard <= 0:
-            return upper
-        return max(self.min_interval, min(upper, self.end_probability / hazard))
+            return self.cap
+        return max(self.min_interval, min(self.cap, self.end_probability / hazard))
+
+    def interval_with_history(self, elapsed: float, eta: Eta) -> float:
+        """The interval for a run ``elapsed`` seconds old, given its job's history.
+
+        Before the usual range: the hazard rule (mostly ``cap``). Inside it: the steady
+        short interval. Past it (an unusually long run): ``cap``, since the history no
+        longer predicts when it ends and hammering an overdue run helps nobody.
+        """
+        if elapsed > eta.quantile(self.window_end):
+            return self.cap
+        in_window = elapsed >= eta.quantile(self.window_start)
+        return self.interval_for_hazard(eta.hazard(elapsed), in_window=in_window, spread=eta.sigma * eta.p50)
 
     def jittered(self, interval: float, rng: random.Random) -> float:
         """``interval`` spread by +-``jitter``, never above ``cap``."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -221,13 +222,22 @@ _STATUS_BY_CLASS = (
 )
 
 
+# Gateway errors have no SDK class of their own; their code (or message) tells.
+_STATUS_BY_CODE = {"BAD_GATEWAY": 502, "TEMPORARILY_UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504}
+_STATUS_IN_MESSAGE = re.compile(r"^\s*(5\d\d)\b")
+
+
 def _status(exc: BaseException) -> int | None:
     errors = _sdk().errors
     for name, status in _STATUS_BY_CLASS:
         cls = getattr(errors, name, None)
         if isinstance(cls, type) and isinstance(exc, cls):
             return status
-    return None
+    code = getattr(exc, "error_code", None)
+    if code in _STATUS_BY_CODE:
+        return _STATUS_BY_CODE[code]
+    match = _STATUS_IN_MESSAGE.match(str(exc))
+    return int(match.group(1)) if match else None
 
 
 def _hint(status: int | None, code: str | None, message: str) -> str | None:

@@ -252,6 +252,12 @@ class Engine:
             self._catch_up()
             return list(self._jobs[self.job_id(job)].runs)
 
+    def cancel_run_at(self, run_id: int, when: float) -> None:
+        """Cancel a run from outside at epoch time ``when`` (as a user in the UI would)."""
+        with self._lock:
+            run = self._runs[run_id]
+            self._at(when, lambda t: self._stop_run(run, t, "CANCELED"))
+
     def schedule(self, when: float, action: Callable[[], None]) -> None:
         """Run ``action`` inside the simulation at epoch time ``when`` (e.g. an outside cancel)."""
         with self._lock:

@@ -42,6 +42,7 @@ class RequestRecord:
     status: int
     user: str | None
     fault: str | None = None
+    at: float = 0.0  # the sandbox clock's epoch time when it was served
 
 
 @dataclass
@@ -193,6 +194,41 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     state: ServerState
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        self._conn_threads: list[threading.Thread] = []
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+            self._conn_threads = [t for t in self._conn_threads if t.is_alive()]
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="jobs-widgets-sandbox-conn",
+        )
+        thread.daemon = True
+        with self._open_lock:
+            self._conn_threads.append(thread)
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self, timeout: float = 5.0) -> None:
+        """End every keep-alive connection so no handler thread outlives the server."""
+        with self._open_lock:
+            sockets, threads = list(self._open), list(self._conn_threads)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in threads:
+            thread.join(timeout)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that time out and hang up make our writes fail; that is normal here.
         log.debug("connection from %s ended with an error", client_address)
@@ -262,6 +298,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status=status,
                 user=ident.user if ident else None,
                 fault=ctx.get("fault"),
+                at=self.server.state.engine.clock.time(),
             )
         )
 
@@ -463,5 +500,6 @@ class SandboxServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -93,14 +93,24 @@ def test_policy_backoff_hazard_and_jitter() -> None:
     assert policy.backoff(50) == policy.cap
     assert policy.interval_for_hazard(0, in_window=False) == policy.cap
     assert policy.interval_for_hazard(0, in_window=True) == policy.window_max
-    assert policy.interval_for_hazard(10, in_window=True) == policy.min_interval
+    assert policy.interval_for_hazard(10, in_window=False) == policy.min_interval
+    assert policy.interval_for_hazard(1e-3, in_window=False) == pytest.approx(20.0)
+    assert policy.interval_for_hazard(10, in_window=True, spread=120) == pytest.approx(4.8)  # steady job
+    assert policy.interval_for_hazard(10, in_window=True, spread=1000) == policy.window_max  # erratic job
+    assert policy.window_limit(1) == policy.min_interval
     assert policy.error_delay(1) == policy.error_initial
     assert policy.error_delay(20) == policy.cap
     assert policy.error_delay(1, retry_after=60) == 60
     rng = random.Random(0)
     spread = [policy.jittered(10, rng) for _ in range(200)]
-    assert 9 <= min(spread) < 9.5 and 10.5 < max(spread) <= 11
-    for bad in ({"initial": 0}, {"growth": 0.5}, {"end_probability": 1}, {"hidden_factor": 0.5}):
+    assert 9.5 <= min(spread) < 9.7 and 10.3 < max(spread) <= 10.5
+    for bad in (
+        {"initial": 0},
+        {"growth": 0.5},
+        {"end_probability": 1},
+        {"hidden_factor": 0.5},
+        {"window_start": 0.5, "window_end": 0.4},
+    ):
         with pytest.raises(ValueError):
             PollPolicy(**bad)  # type: ignore[arg-type]
 

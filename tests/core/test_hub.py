@@ -1,0 +1,301 @@
+"""The hub in virtual time: sharing, batching, visibility, Retry-After, health, lifecycle."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+from jobs_widgets.core import Health, Hub, Jobs, ManualClock, PollPolicy, RunState, RunUpdate
+from jobs_widgets.core.virtual import VirtualTime
+from jobs_widgets.sandbox import Behaviour, JobSpec, Sandbox, TaskSpec
+
+from tests.core.conftest import World
+
+
+class Recorder:
+    """A listener that keeps everything it is told (like a panel would)."""
+
+    def __init__(self, visible: bool = True) -> None:
+        self.visible = visible
+        self.deadline: float | None = None
+        self.updates: list[RunUpdate] = []
+        self.health: list[Health] = []
+        self.errors: list[BaseException] = []
+        self.timeouts = 0
+        self.done = threading.Event()
+
+    def on_update(self, update: RunUpdate) -> None:
+        self.updates.append(update)
+        if update.is_terminal:
+            self.done.set()
+
+    def on_health(self, health: Health) -> None:
+        self.health.append(health)
+
+    def on_error(self, error: BaseException) -> None:
+        self.errors.append(error)
+        self.done.set()
+
+    def on_timeout(self) -> None:
+        self.timeouts += 1
+        self.done.set()
+
+
+def polls(world: World, run_id: int | None = None) -> list[Any]:
+    return [
+        r
+        for r in world.sb.requests
+        if r.endpoint in ("runs/get", "runs/list")
+        and (run_id is None or str(r.params.get("run_id")) == str(run_id) or r.endpoint == "runs/list")
+    ]
+
+
+def test_listeners_of_one_run_share_one_subscription(world: World) -> None:
+    world.sb.engine.script("report", duration_s=900)
+    report = world.jobs("report")
+    world.driver.pause()
+    run_id = report.run_now()
+    a, b = Recorder(), Recorder()
+    world.hub.subscribe(report, run_id, a)
+    world.hub.subscribe(report, run_id, b)
+    assert world.hub.wait_idle(5)
+    assert world.hub.watching == 1
+    assert len([r for r in world.sb.requests if r.endpoint == "runs/get"]) == 1
+    world.driver.resume()
+    assert a.done.wait(10) and b.done.wait(10)
+    assert a.updates[-1].state is RunState.SUCCEEDED and b.updates[-1].state is RunState.SUCCEEDED
+    assert [u.run for u in a.updates] == [u.run for u in b.updates]
+    times = [r.at for r in world.sb.requests if r.endpoint == "runs/get"]
+    assert len(times) == len(set(times))  # never polled twice at once
+
+
+def test_active_runs_of_one_job_are_batched_into_runs_list(world: World) -> None:
+    etl = world.jobs("etl")
+    world.driver.pause()
+    durations = [600, 900, 1200]
+    listeners = []
+    for duration in durations:
+        world.sb.engine.script("etl", duration_s=duration)
+    run_ids = [etl.run_now() for _ in durations]
+    world.sb.clear_requests()
+    for run_id in run_ids:
+        listener = Recorder()
+        listeners.append(listener)
+        world.hub.subscribe(etl, run_id, listener)
+    world.driver.resume()
+    for listener in listeners:
+        assert listener.done.wait(20)
+        assert listener.updates[-1].state is RunState.SUCCEEDED
+    lists = [
+        r for r in world.sb.requests if r.endpoint == "runs/list" and r.params.get("active_only") == "true"
+    ]
+    gets = [r for r in world.sb.requests if r.endpoint == "runs/get"]
+    assert lists and all(r.params["expand_tasks"] == "true" for r in lists)
+    # Per-run polling would have cost far more gets; here each run that left the active
+    # list was confirmed once, plus the first look and the polls of the last run alone.
+    per_run_confirms = {r.params["run_id"] for r in gets}
+    assert per_run_confirms == {str(i) for i in run_ids}
+    assert len(lists) > len(gets) / 2
+
+
+def test_hidden_runs_are_polled_less() -> None:
+    def polls_for(visible: bool) -> int:
+        clock = ManualClock()
+        with Sandbox(clock=clock, seed=3, jobs=[_bench_spec(600)]) as sb:
+            hub = Hub(clock=clock, rng=random.Random(0))
+            steady = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub, clock=clock)("steady")
+            sb.engine.script("steady", duration_s=600)
+            listener = Recorder(visible=visible)
+            with VirtualTime(clock, hub):
+                hub.subscribe(steady, steady.run_now(), listener)
+                assert listener.done.wait(20)
+            hub.shutdown()
+            return len([r for r in sb.requests if r.endpoint == "runs/get"])
+
+    visible, hidden = polls_for(True), polls_for(False)
+    assert hidden < visible * 0.6
+
+
+def test_visibility_changes_are_honoured(world: World) -> None:
+    world.sb.engine.script("report", duration_s=3600)
+    report = world.jobs("report")
+    run_id = report.run_now()
+    listener = Recorder()
+    sub = world.hub.subscribe(report, run_id, listener)
+    sub.set_visible(False)
+    assert listener.done.wait(20)
+    times = [r.at for r in world.sb.requests if r.endpoint == "runs/get"]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert max(gaps) <= PollPolicy().cap + 1e-6
+
+
+def test_retry_after_is_honoured_and_health_degrades_and_recovers(world: World) -> None:
+    world.sb.engine.script("report", duration_s=600)
+    report = world.jobs("report")
+    world.sb.faults.add("runs/get:429:1:45")
+    run_id = report.run_now()
+    listener = Recorder()
+    world.hub.subscribe(report, run_id, listener)
+
+    def lift() -> None:
+        time.sleep(0.3)
+        world.sb.faults.clear()
+
+    threading.Thread(target=lift).start()
+    assert listener.done.wait(20)
+    assert listener.updates[-1].state is RunState.SUCCEEDED
+    assert listener.health and listener.health[0].status == "degraded"
+    assert listener.health[0].next_retry_at is not None
+    assert listener.health[-1].ok
+    degraded_at = [r.at for r in world.sb.requests if r.endpoint == "runs/get" and r.status == 429]
+    after = [r.at for r in world.sb.requests if r.endpoint == "runs/get" and r.at > degraded_at[-1]]
+    assert after and after[0] - degraded_at[-1] >= 45 - 1e-6
+    assert not any(u.state is RunState.FAILED for u in listener.updates)
+
+
+def test_server_errors_back_off_and_never_look_like_failures(world: World) -> None:
+    world.sb.engine.script("report", duration_s=900)
+    world.sb.faults.add("runs/get:502:0.5")
+    listener = Recorder()
+    world.hub.subscribe(world.jobs("report"), world.jobs("report").run_now(), listener)
+    assert listener.done.wait(20)
+    assert listener.updates[-1].state is RunState.SUCCEEDED
+    assert any(not h.ok for h in listener.health) and listener.health[-1].ok
+    assert world.hub.stats.degraded_periods >= 1 and world.hub.stats.recoveries >= 1
+
+
+def test_closing_the_last_listener_stops_polling(world: World) -> None:
+    world.sb.engine.script("report", duration_s=7200)
+    report = world.jobs("report")
+    listener = Recorder()
+    sub = world.hub.subscribe(report, report.run_now(), listener)
+    deadline = time.monotonic() + 10
+    while len(listener.updates) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sub.close()
+    assert world.hub.wait_idle(5) and world.hub.watching == 0
+    count = len(world.sb.requests)
+    world.clock.advance(3600)
+    time.sleep(0.1)
+    assert world.hub.wait_idle(5)
+    assert len(world.sb.requests) == count  # nothing watched: not one request
+
+
+def test_late_joiner_sees_the_current_state_without_a_request(world: World) -> None:
+    world.sb.engine.script("report", duration_s=3600)
+    report = world.jobs("report")
+    world.driver.pause()
+    run_id = report.run_now()
+    first = Recorder()
+    world.hub.subscribe(report, run_id, first)
+    assert world.hub.wait_idle(5) and first.updates
+    count = len(world.sb.requests)
+    late = Recorder()
+    world.hub.subscribe(report, run_id, late)
+    assert world.hub.wait_idle(5)
+    assert late.updates and late.updates[0].run == first.updates[-1].run
+    assert len(world.sb.requests) == count
+
+
+def test_eta_comes_from_the_jobs_history(world: World) -> None:
+    report = world.jobs("report")
+    listener = Recorder()
+    world.hub.subscribe(report, report.run_now(), listener)
+    assert listener.done.wait(20)
+    eta = world.hub.eta(report.identity, report.job_id)
+    assert eta is not None and eta.samples >= 10 and 5 < eta.p50 < 60
+    assert world.hub.load_history(report) == eta  # already loaded: no new request
+
+
+def test_listener_deadline_fires_on_the_hub_clock(world: World) -> None:
+    world.sb.engine.script("report", duration_s=3600)
+    report = world.jobs("report")
+    listener = Recorder()
+    listener.deadline = world.clock.monotonic() + 100
+    world.hub.subscribe(report, report.run_now(), listener)
+    assert listener.done.wait(10) and listener.timeouts == 1
+    assert not listener.updates[-1].is_terminal
+
+
+def test_a_failing_listener_does_not_stop_the_others(world: World) -> None:
+    class Broken(Recorder):
+        def on_update(self, update: RunUpdate) -> None:
+            raise RuntimeError("listener bug")
+
+    world.sb.engine.script("report", duration_s=600)
+    report = world.jobs("report")
+    run_id = report.run_now()
+    good = Recorder()
+    world.hub.subscribe(report, run_id, Broken())
+    world.hub.subscribe(report, run_id, good)
+    assert good.done.wait(20) and good.updates[-1].state is RunState.SUCCEEDED
+
+
+def _bench_spec(median: float) -> JobSpec:
+    return JobSpec(
+        key="steady",
+        name="steady",
+        tasks=[TaskSpec("t", "notebook")],
+        history_runs=30,
+        max_concurrent_runs=100,
+        behaviour=Behaviour(
+            median_s=median, sigma=0.25, fail_rate=0.0, queue_s=(0, 0), setup_s=(0, 0), cleanup_s=(0, 0)
+        ),
+    )
+
+
+def test_polls_are_dense_near_the_expected_end_and_sparse_before() -> None:
+    clock = ManualClock()
+    with Sandbox(clock=clock, seed=3, jobs=[_bench_spec(600)]) as sb:
+        hub = Hub(clock=clock, rng=random.Random(0))
+        jobs = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub, clock=clock)
+        steady = jobs("steady")
+        sb.engine.script("steady", duration_s=600)
+        start = clock.time()
+        with VirtualTime(clock, hub):
+            final = list(steady.watch(steady.run_now()))[-1]
+        hub.shutdown()
+        times = [r.at - start for r in sb.requests if r.endpoint == "runs/get"]
+        # (the very first gap may come before the history has loaded: skip it)
+        early = [b - a for a, b in itertools.pairwise(times) if b < 250]
+        late = [b - a for a, b in itertools.pairwise(times) if 450 < a < 600]
+        assert final.state is RunState.SUCCEEDED
+        assert min(early) > 20 and max(late) < 8
+        assert final.observed_at - sb.engine.run(final.run_id).end < 8
+
+
+def test_shutdown_leaves_no_threads_or_tasks() -> None:
+    baseline = {t.ident for t in threading.enumerate()}
+    clock = ManualClock()
+    with Sandbox(clock=clock, seed=1) as sb:
+        hub = Hub(clock=clock)
+        jobs = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub, clock=clock)
+        listeners = [Recorder() for _ in range(5)]
+        for listener in listeners:
+            hub.subscribe(jobs("etl"), jobs("etl").run_now(), listener)
+        assert hub.wait_idle(5)
+        loop = hub._loop
+        hub.shutdown()
+        assert loop is not None and loop.is_closed()
+        assert not hub.running
+        with pytest.raises(RuntimeError, match="shut down"):
+            hub.subscribe(jobs("etl"), 1, Recorder())
+    gc.collect()
+    time.sleep(0.2)
+    leftover = [t for t in threading.enumerate() if t.ident not in baseline and t.is_alive()]
+    assert leftover == [], leftover
+
+
+def test_the_process_hub_is_created_lazily_and_can_be_shut_down() -> None:
+    from jobs_widgets.core import get_hub, shutdown_hub
+
+    hub = get_hub()
+    assert get_hub() is hub and not hub.running  # no thread until something is watched
+    shutdown_hub()
+    assert get_hub() is not hub
+    shutdown_hub()
