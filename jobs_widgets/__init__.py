@@ -1,7 +1,9 @@
 """jobs_widgets: Databricks Lakeflow Jobs in the notebook.
 
-:mod:`jobs_widgets.core` is the scoped job core, and :mod:`jobs_widgets.sandbox` an
-embedded local workspace to try it all without an account.
+``%load_ext jobs_widgets`` registers the ``%jobs`` magics; ``JobPanel`` is the live
+widget; :mod:`jobs_widgets.core` is the scoped job core both are built on, and
+:mod:`jobs_widgets.sandbox` an embedded local workspace to try it all without an
+account.
 
 Importing this package is cheap on purpose: no databricks-sdk, no widgets, no
 pydantic until something needs them (see DESIGN.md section 1).
@@ -9,6 +11,22 @@ pydantic until something needs them (see DESIGN.md section 1).
 
 from __future__ import annotations
 
+from typing import Any
+
 from jobs_widgets._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jobs_widgets``: register ``%jobs`` (the core loads on first use)."""
+    from jobs_widgets.magics import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext jobs_widgets``: remove ``%jobs`` and stop all background polling."""
+    from jobs_widgets.magics import unload
+
+    unload(ipython)

@@ -1,0 +1,444 @@
+"""What ``%jobs`` returns: small result objects that render as HTML in notebooks and as
+aligned text in terminals (``_repr_html_`` + ``__repr__``/``_repr_pretty_``).
+
+Everything shown comes from a remote service and is treated as hostile: HTML is
+escaped, links are emitted only for ``http:``/``https:`` URLs, control and bidi
+characters are made visible instead of being interpreted, and long texts are cut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskRun
+from jobs_widgets.core.states import RunState
+
+MAX_CELL = 200
+MAX_MESSAGE = 2_000
+TRACE_LINES = 40
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+# ----------------------------------------------------------------------------- text safety
+def visible(text: object, limit: int = MAX_MESSAGE) -> str:
+    """``text`` with bidi overrides and control characters shown as escapes, cut to ``limit``."""
+    value = "" if text is None else str(text)
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    value = _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def one_line(text: object, limit: int = MAX_CELL) -> str:
+    return visible(str(text if text is not None else "").replace("\r", " ").replace("\n", " "), limit)
+
+
+def tail_lines(text: str | None, lines: int = TRACE_LINES, limit: int = 20_000) -> str:
+    """The last ``lines`` lines of ``text`` (traces end with what matters)."""
+    if not text:
+        return ""
+    kept = text.splitlines()[-lines:]
+    joined = "\n".join(kept)
+    if len(joined) > limit:
+        joined = "…" + joined[-limit:]
+    return visible(joined, limit + 1)
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else None (never a javascript: link)."""
+    if not isinstance(url, str) or len(url) > 2048:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in {"http", "https"} and parts.netloc:
+        return url.strip()
+    return None
+
+
+def esc(text: object) -> str:
+    return html.escape(one_line(text), quote=True)
+
+
+def link(url: object, label: str) -> str:
+    href = safe_url(url)
+    if href is None:
+        return esc(label)
+    return f'<a href="{html.escape(href, quote=True)}" target="_blank" rel="noopener noreferrer">{esc(label)}</a>'
+
+
+# ----------------------------------------------------------------------------- formatting
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def timestamp(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+_STATE_COLOURS = {
+    RunState.SUCCEEDED: "#1a7f37",
+    RunState.FAILED: "#cf222e",
+    RunState.TIMED_OUT: "#cf222e",
+    RunState.INTERNAL_ERROR: "#cf222e",
+    RunState.CANCELED: "#6e7781",
+    RunState.SKIPPED: "#6e7781",
+    RunState.UNKNOWN: "#6e7781",
+}
+
+
+def state_html(state: RunState) -> str:
+    colour = _STATE_COLOURS.get(state, "#0969da")
+    return (
+        f'<span class="jw-state jw-state--{state.value.lower()}" style="color:{colour};font-weight:600">'
+        f"{html.escape(state.label)}</span>"
+    )
+
+
+def _table_html(columns: Sequence[str], rows: Iterable[Sequence[str]], caption: str | None = None) -> str:
+    head = "".join(f'<th style="text-align:left">{html.escape(c)}</th>' for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="text-align:left">{cell}</td>' for cell in row) + "</tr>" for row in rows
+    )
+    cap = f'<caption style="text-align:left;font-weight:600">{esc(caption)}</caption>' if caption else ""
+    return f'<table class="jw-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _table_text(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str | None = None) -> str:
+    widths = [len(c) for c in columns]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
+    lines = [caption] if caption else []
+    lines.append("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip())
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip() for row in rows
+    )
+    return "\n".join(lines)
+
+
+class _Rich:
+    """Shared repr plumbing: subclasses implement ``_text`` and ``_repr_html_``."""
+
+    def _text(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self._text()
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self._text())
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(repr=False)
+class Message(_Rich):
+    """A one-line outcome, e.g. "Cancel requested for run 5225"."""
+
+    text: str
+    run_id: int | None = None
+    url: str | None = None
+
+    def _text(self) -> str:
+        suffix = f"  {self.url}" if safe_url(self.url) else ""
+        return visible(self.text) + suffix
+
+    def _repr_html_(self) -> str:
+        more = f" ({link(self.url, 'run page')})" if safe_url(self.url) else ""
+        return f'<div class="jw-message">{esc(self.text)}{more}</div>'
+
+
+@dataclass
+class JobRow:
+    key: str
+    job_id: int | None
+    name: str | None = None
+    last: Run | None = None
+    problem: str | None = None
+
+
+@dataclass(repr=False)
+class JobsList(_Rich):
+    """``%jobs list``: the configured jobs and how their last run went."""
+
+    rows: list[JobRow]
+    host: str | None = None
+
+    COLUMNS = ("key", "job id", "name", "last run", "state", "started", "duration")
+
+    def _cells(self, row: JobRow, html_mode: bool) -> list[str]:
+        fmt = esc if html_mode else one_line
+        if row.problem:
+            return [fmt(row.key), fmt(row.job_id or ""), fmt(row.problem), "", "", "", ""]
+        last = row.last
+        state = (state_html(last.state) if html_mode else last.state.label) if last else fmt("no runs yet")
+        run_cell = (
+            (link(last.run_page_url, str(last.run_id)) if html_mode else str(last.run_id)) if last else ""
+        )
+        return [
+            fmt(row.key),
+            fmt(row.job_id),
+            fmt(row.name or ""),
+            run_cell,
+            state,
+            fmt(timestamp(last.start_ms)) if last else "",
+            fmt(duration(last.duration_s)) if last else "",
+        ]
+
+    def _caption(self) -> str:
+        where = f" on {self.host}" if self.host else ""
+        return f"{len(self.rows)} configured job(s){where}"
+
+    def _text(self) -> str:
+        if not self.rows:
+            return "No jobs configured. Set DATABRICKS_JOB_<KEY>=<job id>, or try %jobs sandbox start."
+        return _table_text(self.COLUMNS, [self._cells(r, False) for r in self.rows], self._caption())
+
+    def _repr_html_(self) -> str:
+        if not self.rows:
+            return f"<div>{esc(self._text())}</div>"
+        return _table_html(self.COLUMNS, [self._cells(r, True) for r in self.rows], self._caption())
+
+
+@dataclass(repr=False)
+class RunsTable(_Rich):
+    """``%jobs runs KEY``: recent runs, newest first. ``.runs`` holds the Run objects."""
+
+    key: str
+    runs: list[Run]
+    active_only: bool = False
+
+    COLUMNS = ("run id", "state", "started", "duration", "trigger", "message")
+
+    def _cells(self, run: Run, html_mode: bool) -> list[str]:
+        fmt = esc if html_mode else one_line
+        return [
+            link(run.run_page_url, str(run.run_id)) if html_mode else str(run.run_id),
+            state_html(run.state) if html_mode else run.state.label,
+            fmt(timestamp(run.start_ms)),
+            fmt(duration(run.duration_s) if run.is_terminal else duration(_elapsed(run))),
+            fmt(run.trigger or ""),
+            fmt(one_line(run.state_message, 80)),
+        ]
+
+    def _caption(self) -> str:
+        kind = "active runs" if self.active_only else "runs"
+        return f"{len(self.runs)} {kind} of {self.key}"
+
+    def _text(self) -> str:
+        if not self.runs:
+            return f"No {'active ' if self.active_only else ''}runs of {self.key}."
+        return _table_text(self.COLUMNS, [self._cells(r, False) for r in self.runs], self._caption())
+
+    def _repr_html_(self) -> str:
+        if not self.runs:
+            return f"<div>{esc(self._text())}</div>"
+        return _table_html(self.COLUMNS, [self._cells(r, True) for r in self.runs], self._caption())
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __iter__(self) -> Any:
+        return iter(self.runs)
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of these runs (pandas is optional: install it to use this)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from exc
+        return pd.DataFrame(
+            [
+                {
+                    "run_id": r.run_id,
+                    "job_id": r.job_id,
+                    "state": r.state.value,
+                    "start_time": r.start_time,
+                    "end_time": r.end_time,
+                    "duration_s": r.duration_s,
+                    "trigger": r.trigger,
+                    "state_message": r.state_message,
+                    "run_page_url": r.run_page_url,
+                }
+                for r in self.runs
+            ]
+        )
+
+
+def _elapsed(run: Run) -> float | None:
+    return run.elapsed_s(dt.datetime.now(tz=dt.UTC).timestamp())
+
+
+@dataclass(repr=False)
+class RunSummary(_Rich):
+    """``%jobs status``: one run with its tasks. ``.run`` is the Run."""
+
+    key: str
+    run: Run
+    note: str | None = None
+
+    @property
+    def state(self) -> RunState:
+        return self.run.state
+
+    def _task_cells(self, task: TaskRun, html_mode: bool) -> list[str]:
+        fmt = esc if html_mode else one_line
+        return [
+            link(task.run_page_url, task.task_key) if html_mode else one_line(task.task_key),
+            state_html(task.state) if html_mode else task.state.label,
+            fmt(duration(task.duration_s)),
+            fmt(task.attempt or ""),
+            fmt(one_line(task.state_message, 80)),
+        ]
+
+    def headline(self) -> str:
+        run = self.run
+        took = duration(run.duration_s) if run.is_terminal else duration(_elapsed(run))
+        verb = "took" if run.is_terminal else "running for"
+        timing = f", {verb} {took}" if took else ""
+        return f"{self.key} run {run.run_id}: {run.state.label}{timing}"
+
+    def _text(self) -> str:
+        run = self.run
+        lines = [visible(self.headline())]
+        if run.state_message:
+            lines.append(f"  {one_line(run.state_message, 300)}")
+        if safe_url(run.run_page_url):
+            lines.append(f"  {run.run_page_url}")
+        if run.tasks:
+            lines.append(
+                _table_text(
+                    ("task", "state", "duration", "attempt", "message"),
+                    [self._task_cells(t, False) for t in run.tasks],
+                )
+            )
+        if self.note:
+            lines.append(visible(self.note))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        run = self.run
+        parts = [
+            f'<div class="jw-run"><b>{esc(self.key)}</b> run {link(run.run_page_url, str(run.run_id))}: {state_html(run.state)}'
+        ]
+        took = duration(run.duration_s) if run.is_terminal else duration(_elapsed(run))
+        if took:
+            parts.append(f" <span>({esc(took)})</span>")
+        parts.append("</div>")
+        if run.state_message:
+            parts.append(f'<div class="jw-message">{esc(one_line(run.state_message, 300))}</div>')
+        if run.tasks:
+            parts.append(
+                _table_html(
+                    ("task", "state", "duration", "attempt", "message"),
+                    [self._task_cells(t, True) for t in run.tasks],
+                )
+            )
+        if self.note:
+            parts.append(f"<div>{esc(self.note)}</div>")
+        return "".join(parts)
+
+
+@dataclass(repr=False)
+class OutputView(_Rich):
+    """``%jobs output``: per task, the notebook result, error, trace and logs."""
+
+    key: str
+    output: RunOutput
+
+    def _blocks(self) -> list[tuple[str, RunState, list[tuple[str, str]]]]:
+        blocks = []
+        for task in self.output.tasks:
+            items: list[tuple[str, str]] = []
+            if task.notebook_result is not None:
+                items.append(("result", visible(task.notebook_result)))
+            if task.error:
+                items.append(("error", visible(task.error)))
+            if task.error_trace:
+                items.append(("trace", tail_lines(task.error_trace)))
+            if task.logs:
+                items.append(("logs", tail_lines(task.logs)))
+            if task.info:
+                items.append(("info", visible(task.info)))
+            blocks.append((task.task_key or f"run {task.run_id}", task.state, items))
+        return blocks
+
+    def _text(self) -> str:
+        lines = [f"Output of {self.key} run {self.output.run_id} ({self.output.state.label})"]
+        for name, state, items in self._blocks():
+            lines.append(f"\n[{one_line(name)}] {state.label}")
+            if not items:
+                lines.append("  (no output)")
+            for label, text in items:
+                body = text.replace("\n", "\n    ")
+                lines.append(f"  {label}: {body}" if "\n" not in text else f"  {label}:\n    {body}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        parts = [
+            f"<div><b>Output of {esc(self.key)} run {self.output.run_id}</b> ({state_html(self.output.state)})</div>"
+        ]
+        for name, state, items in self._blocks():
+            parts.append(
+                f'<div class="jw-task" style="margin-top:6px"><b>{esc(name)}</b> {state_html(state)}</div>'
+            )
+            if not items:
+                parts.append("<div><i>no output</i></div>")
+            for label, text in items:
+                body = html.escape(text)
+                if label in {"trace", "logs"}:
+                    parts.append(
+                        f"<details{' open' if label == 'trace' else ''}><summary>{label}</summary><pre>{body}</pre></details>"
+                    )
+                else:
+                    parts.append(f"<div>{label}: <code>{body}</code></div>")
+        return "".join(parts)
+
+
+@dataclass(repr=False)
+class KeyValues(_Rich):
+    """A titled list of settings (``%jobs config``, ``%jobs sandbox status``)."""
+
+    title: str
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+    def _text(self) -> str:
+        width = max((len(k) for k, _ in self.items), default=0)
+        return "\n".join(
+            [visible(self.title), *(f"  {k.ljust(width)}  {one_line(v, 500)}" for k, v in self.items)]
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{esc(v)}</td></tr>"
+            for k, v in self.items
+        )
+        return f"<div><b>{esc(self.title)}</b></div><table class='jw-table'>{rows}</table>"
+
+
+def job_row(
+    key: str, job_id: int | None, info: JobInfo | None, last: Run | None, problem: str | None
+) -> JobRow:
+    return JobRow(key=key, job_id=job_id, name=info.name if info else None, last=last, problem=problem)
