@@ -11,11 +11,23 @@ pydantic until something needs them (see DESIGN.md section 1).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobs_widgets._version import __version__
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
+if TYPE_CHECKING:
+    from jobs_widgets.widget import JobPanel
+
+__all__ = ["JobPanel", "__version__", "load_ipython_extension", "unload_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    # JobPanel pulls in ipywidgets and anywidget: load it only when asked for.
+    if name == "JobPanel":
+        from jobs_widgets.widget import JobPanel
+
+        return JobPanel
+    raise AttributeError(f"module 'jobs_widgets' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -31,13 +31,13 @@ def _sandbox(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"jobs-widgets sandbox: cannot listen on port {args.port}: {exc.strerror}", file=sys.stderr)
         return 2
-    print(f"# jobs_widgets sandbox at {sb.host} (speed {args.speed:g}, seed {args.seed}); Ctrl-C to stop")
-    for name, value in sb.env().items():
-        print(f"export {name}={shlex.quote(value)}")
-    sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        print(f"# jobs_widgets sandbox at {sb.host} (speed {args.speed:g}, seed {args.seed}); Ctrl-C to stop")
+        for name, value in sb.attach_env().items():
+            print(f"export {name}={shlex.quote(value)}")
+        sys.stdout.flush()
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--scripted", action="store_true", help="drive the sandbox with the SDK only (no notebook)"
     )
-    demo.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    demo.add_argument(
+        "--speed", type=float, help="simulated seconds per real second (default: 1, or 20 with --headless)"
+    )
     demo.set_defaults(func=_demo)
     return parser
 
@@ -87,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "speed", 1.0) <= 0:
+    if args.speed is not None and args.speed <= 0:
         parser.error("--speed must be positive")
     return int(args.func(args))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
 import json
 import os
 import re
@@ -168,13 +167,30 @@ def build_parser() -> _Parser:
     panel.add_argument("key")
     sandbox = sub.add_parser("sandbox", add_help=False)
     sandbox.add_argument("action", nargs="?", default="status", choices=("start", "stop", "status"))
-    sandbox.add_argument("--speed", type=float, default=1.0)
+    sandbox.add_argument("--speed", type=float)
     sandbox.add_argument("--seed", type=int, default=0)
     sandbox.add_argument("--port", type=int, default=0)
     sub.add_parser("config", add_help=False)
     helper = sub.add_parser("help", add_help=False)
     helper.add_argument("topic", nargs="?")
     return parser
+
+
+def strip_comment(line: str) -> str:
+    """``line`` without a trailing ``# comment`` (a ``#`` that starts a word, outside quotes).
+
+    ``-p color=#fff`` and ``--json '{"tag": "#1"}'`` keep their ``#``.
+    """
+    quote: str | None = None
+    for i, char in enumerate(line):
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in {"'", '"'}:
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
 
 
 def _one_line(exc: BaseException) -> str:
@@ -248,6 +264,7 @@ class JobsMagics(Magics):
         self._sandbox: Sandbox | None = None
         self._sandbox_hub: Hub | None = None
         self._sandbox_env: dict[str, str | None] = {}
+        self._attached: str | None = None
         self._seen_runs: OrderedDict[str, deque[int]] = OrderedDict()
         self._lock = threading.RLock()
         self.active = True
@@ -315,7 +332,7 @@ class JobsMagics(Magics):
 
     def _dispatch(self, line: str, cell: str | None) -> Any:
         try:
-            argv = shlex.split(line)
+            argv = shlex.split(strip_comment(line))
         except ValueError as exc:
             raise UsageError(f"cannot parse the arguments ({exc}); check the quotes") from None
         if not argv:
@@ -342,12 +359,14 @@ class JobsMagics(Magics):
         """The session's configured jobs (rebuilt when DATABRICKS_* variables change)."""
         from jobs_widgets.core import JobConfig, Jobs, TaskType
         from jobs_widgets.core.config import discover_jobs
+        from jobs_widgets.core.jobs import set_default_jobs
 
         env = dict(os.environ)
         fingerprint = (
             tuple(sorted((k, v) for k, v in env.items() if k.startswith("DATABRICKS_"))),
             self.default_task_type,
             id(self._sandbox),
+            self._attached,
         )
         with self._lock:
             if self._jobs_obj is not None and fingerprint == self._fingerprint:
@@ -356,8 +375,7 @@ class JobsMagics(Magics):
             if self.default_task_type:
                 default = JobConfig(task_type=TaskType(self.default_task_type))
                 config.update({entry.key: default for entry in discover_jobs(env).values()})
-            if self._sandbox is not None:
-                config.update(self._sandbox.config())
+            config.update(self.sandbox_configs())
             client = None
             previous = self._jobs_obj
             if previous is not None and previous._gateway is not None and self._fingerprint is not None:
@@ -371,6 +389,7 @@ class JobsMagics(Magics):
                 config=config or None, client=client, env=env, hub=hub, clock=hub.clock if hub else None
             )
             self._fingerprint = fingerprint
+            set_default_jobs(self._jobs_obj)
             return self._jobs_obj
 
     def handle(self, key: str) -> JobHandle:
@@ -473,10 +492,10 @@ class JobsMagics(Magics):
 
     def _panel(self, handle: JobHandle, run_id: int | None = None) -> Any:
         try:
-            widget = importlib.import_module("jobs_widgets.widget")
-        except ImportError:
+            from jobs_widgets.widget import JobPanel
+        except ImportError:  # an unbuilt checkout: fall back to text
             return None
-        return widget.JobPanel(handle, run_id=run_id)
+        return JobPanel(handle, run_id=run_id)
 
     def _cmd_runs(self, args: argparse.Namespace, cell: str | None) -> Any:
         from jobs_widgets._render import RunsTable
@@ -590,7 +609,10 @@ class JobsMagics(Magics):
             ("poll min interval", f"{policy.min_interval:g} s"),
             ("poll budget", f"{policy.budget_per_minute:g} requests/min"),
             ("default task type", self.default_task_type or "(none)"),
-            ("sandbox", self._sandbox.host if self._sandbox is not None else "not running"),
+            (
+                "sandbox",
+                self._sandbox.host if self._sandbox is not None else (self._attached or "not running"),
+            ),
         ]
         return KeyValues("jobs_widgets configuration", items)
 
@@ -601,21 +623,34 @@ class JobsMagics(Magics):
             return self.start_sandbox(speed=args.speed, seed=args.seed, port=args.port)
         if args.action == "stop":
             return self.stop_sandbox()
-        if self._sandbox is None:
+        if self._sandbox is None and self._attached is None:
             return KeyValues("Sandbox", [("state", "not running (start it: %jobs sandbox start)")])
         return self._sandbox_status("Sandbox running")
 
     # --------------------------------------------------------------------- sandbox
-    def start_sandbox(self, *, speed: float = 1.0, seed: int = 0, port: int = 0) -> Any:
-        """Start the embedded workspace and point this kernel's environment at it."""
+    def start_sandbox(self, *, speed: float | None = None, seed: int = 0, port: int = 0) -> Any:
+        """Start the embedded workspace and point this kernel's environment at it.
+
+        If this kernel was started by ``jobs-widgets demo`` (or from a shell with a
+        ``jobs-widgets sandbox``'s exports), it attaches to that running sandbox instead:
+        ``JOBS_WIDGETS_SANDBOX`` names it and ``JOBS_WIDGETS_SANDBOX_CLOCK`` its clock.
+        """
         from jobs_widgets.core import Hub
         from jobs_widgets.sandbox import Sandbox
 
-        if speed <= 0:
+        if speed is not None and speed <= 0:
             raise UsageError("--speed must be positive")
         with self._lock:
-            if self._sandbox is not None:
+            if self._sandbox is not None or self._attached is not None:
                 return self._sandbox_status("Sandbox already running")
+            external = os.environ.get("JOBS_WIDGETS_SANDBOX", "").strip()
+            if external and speed is None and _reachable(external):
+                self._attached = external
+                self._sandbox_hub = Hub(clock=_attached_clock(), name="jobs-widgets-sandbox-hub")
+                self._jobs_obj = None
+                return self._sandbox_status("Using the sandbox this kernel was started with")
+            if speed is None:
+                speed = _demo_speed()
             try:
                 sandbox = Sandbox(speed=speed, seed=seed, port=port).start()
             except OSError as exc:
@@ -634,10 +669,10 @@ class JobsMagics(Magics):
         from jobs_widgets._render import Message
 
         with self._lock:
-            sandbox, hub = self._sandbox, self._sandbox_hub
-            if sandbox is None:
+            sandbox, hub, attached = self._sandbox, self._sandbox_hub, self._attached
+            if sandbox is None and attached is None:
                 return Message("The sandbox is not running.")
-            self._sandbox, self._sandbox_hub = None, None
+            self._sandbox, self._sandbox_hub, self._attached = None, None, None
             for name, value in self._sandbox_env.items():
                 if value is None:
                     os.environ.pop(name, None)
@@ -647,18 +682,44 @@ class JobsMagics(Magics):
             self._jobs_obj = None
         if hub is not None:
             hub.shutdown()
+        if sandbox is None:
+            return Message(
+                f"Detached from the sandbox at {attached}; it keeps running in the process that started it."
+            )
         sandbox.stop()
         return Message("Sandbox stopped; DATABRICKS_* variables restored.")
 
-    def _sandbox_status(self, title: str) -> Any:
-        from jobs_widgets._render import KeyValues
+    def sandbox_configs(self) -> dict[str, Any]:
+        """Job configs of the demo jobs the session's sandbox serves (task types, params models)."""
+        if self._sandbox is not None:
+            return self._sandbox.config()
+        if self._attached is not None:
+            from jobs_widgets.sandbox.demo_config import demo_configs
 
+            present = {
+                n[len("DATABRICKS_JOB_") :].lower() for n in os.environ if n.startswith("DATABRICKS_JOB_")
+            }
+            return {key: cfg for key, cfg in demo_configs().items() if key in present}
+        return {}
+
+    def _sandbox_status(self, title: str) -> Any:
         sandbox = self._sandbox
-        assert sandbox is not None
-        jobs = ", ".join(f"{k} ({v})" for k, v in sandbox.jobs.items())
-        speed = "real time" if sandbox.speed == 1 else f"{sandbox.speed:g}x real time"
-        return KeyValues(
-            title, [("host", sandbox.host), ("clock", speed), ("jobs", jobs), ("try", "%jobs list")]
+        hub = self._sandbox_hub
+        speed = float(getattr(hub.clock, "speed", 1.0)) if hub is not None else 1.0
+        clock = "real time" if speed == 1 else f"{speed:g}x real time"
+        if sandbox is not None:
+            jobs = ", ".join(f"{k} ({v})" for k, v in sandbox.jobs.items())
+            host = sandbox.host
+        else:
+            present = sorted(
+                (n[len("DATABRICKS_JOB_") :].lower(), v)
+                for n, v in os.environ.items()
+                if n.startswith("DATABRICKS_JOB_")
+            )
+            jobs = ", ".join(f"{k} ({v})" for k, v in present)
+            host = f"{self._attached} (started outside this kernel)"
+        return SandboxInfo(
+            title, [("host", host), ("clock", clock), ("jobs", jobs), ("try", "%jobs list")], sandbox=sandbox
         )
 
     # --------------------------------------------------------------------- completion
@@ -696,9 +757,46 @@ class JobsMagics(Magics):
 
     def close(self) -> None:
         """Stop everything this magic started (sandbox, its hub)."""
+        from jobs_widgets.core.jobs import set_default_jobs
+
         self.active = False
-        if self._sandbox is not None:
+        set_default_jobs(None)
+        if self._sandbox is not None or self._attached is not None:
             self.stop_sandbox()
+
+
+def _reachable(host: str) -> bool:
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(host)
+    if not url.hostname:
+        return False
+    try:
+        with socket.create_connection((url.hostname, url.port or 80), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _attached_clock() -> Any:
+    """The clock of the sandbox named by JOBS_WIDGETS_SANDBOX_CLOCK (``real`` or ``origin:speed``)."""
+    from jobs_widgets.core import ScaledClock, SystemClock
+
+    spec = os.environ.get("JOBS_WIDGETS_SANDBOX_CLOCK", "real").strip()
+    origin, _, speed = spec.partition(":")
+    try:
+        return ScaledClock(float(speed), origin=float(origin)) if speed else SystemClock()
+    except ValueError:
+        return SystemClock()
+
+
+def _demo_speed() -> float:
+    try:
+        speed = float(os.environ.get("JOBS_WIDGETS_DEMO_SPEED", "1"))
+    except ValueError:
+        return 1.0
+    return speed if speed > 0 else 1.0
 
 
 def _options(command: str) -> list[str]:
@@ -748,6 +846,26 @@ class _Progress:
             self._handle = display(body, display_id=True)
         else:
             self._handle.update(body)
+
+
+class SandboxInfo:
+    """The sandbox's status; ``.sandbox`` is the in-process Sandbox (None when attached)."""
+
+    def __init__(self, title: str, items: list[tuple[str, str]], sandbox: Any = None) -> None:
+        from jobs_widgets._render import KeyValues
+
+        self._view = KeyValues(title, items)
+        self.items = items
+        self.sandbox = sandbox
+
+    def __repr__(self) -> str:
+        return repr(self._view)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self._view))
+
+    def _repr_html_(self) -> str:
+        return self._view._repr_html_()
 
 
 class _HelpText:

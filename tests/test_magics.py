@@ -28,6 +28,7 @@ def shell() -> InteractiveShell:
 @pytest.fixture
 def ip(shell: InteractiveShell) -> Iterator[InteractiveShell]:
     """A shell with %jobs loaded and the sandbox started (fast clock), unloaded afterwards."""
+    shell.config.pop("JobsMagics", None)  # settings made by %config in other tests
     shell.run_line_magic("load_ext", "jobs_widgets")
     shell.run_line_magic("jobs", "sandbox start --speed 100")
     yield shell
@@ -86,6 +87,24 @@ def test_run_without_wait_returns_at_once(ip: InteractiveShell) -> None:
     assert time.perf_counter() - started < 2
     run_id = result.run_id
     assert magic(ip).sandbox.engine.run(run_id).overriding == {"sql_params": {"region": "apac"}}
+
+
+def test_panel_and_watch_return_live_panels(ip: InteractiveShell) -> None:
+    from jobs_widgets.widget import JobPanel
+
+    engine = magic(ip).sandbox.engine
+    panel = jobs(ip, "panel etl")
+    assert isinstance(panel, JobPanel) and panel.handle.key == "etl"
+    assert "has no active runs" in repr(jobs(ip, "watch report"))
+    engine.script("report", duration_s=3600, times=2)
+    started = [jobs(ip, "run report") for _ in range(2)]
+    assert all(isinstance(p, JobPanel) for p in started)
+    watched = jobs(ip, "watch report")
+    assert sorted(p.run_id for p in watched) == sorted(p.run_id for p in started)
+    one = jobs(ip, f"watch report {started[0].run_id}")
+    assert isinstance(one, JobPanel) and one.run_id == started[0].run_id
+    for p in [panel, *started, *watched, one]:
+        p.close()
 
 
 def test_runs_status_output_cancel_repair(ip: InteractiveShell) -> None:
@@ -170,12 +189,22 @@ def test_jobs_without_a_task_type_take_no_user_params(ip: InteractiveShell) -> N
             with pytest.raises(UsageError, match="This job does not accept parameters"):
                 jobs(ip, "run etl -p a=1")
             ip.run_line_magic("config", "JobsMagics.default_task_type = 'auto'")
-            run_id = jobs(ip, "run train -p epochs=3").run_id
-            assert sb.engine.run(run_id).overriding == {"python_named_params": {"epochs": "3"}}
+            panel = jobs(ip, "run train -p epochs=3")
+            panel.close()
+            assert sb.engine.run(panel.run_id).overriding == {"python_named_params": {"epochs": "3"}}
         finally:
             ip.run_line_magic("config", "JobsMagics.default_task_type = ''")
             for name in sb.env():
                 os.environ.pop(name, None)
+
+
+def test_trailing_comments_are_ignored_but_hashes_in_values_kept() -> None:
+    from jobs_widgets.magics import strip_comment
+
+    assert strip_comment("sandbox start   # optional") == "sandbox start   "
+    assert strip_comment("run etl -p color=#fff") == "run etl -p color=#fff"
+    assert strip_comment('run etl --json \'{"tag": "#1"}\' # c') == 'run etl --json \'{"tag": "#1"}\' '
+    assert strip_comment("# all comment") == ""
 
 
 def test_var_expansion_in_line_magics(ip: InteractiveShell) -> None:

@@ -67,15 +67,20 @@ class ScaledClock:
     """Real time sped up by ``speed`` (``speed=60``: one real second is a simulated minute).
 
     Used by the sandbox to make a demo workspace's jobs finish quickly while keeping the
-    timeline continuous. The epoch reading starts at the real time of construction.
+    timeline continuous. The epoch reading starts at the real time of construction, or
+    at ``origin``: another process that knows a sandbox's ``origin`` and ``speed`` (see
+    ``Sandbox.attach_env``) reads the same simulated time.
     """
 
-    def __init__(self, speed: float) -> None:
+    def __init__(self, speed: float, *, origin: float | None = None) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed!r}")
         self.speed = float(speed)
-        self._mono0 = _time.monotonic()
-        self._epoch0 = _time.time()
+        now_wall, now_mono = _time.time(), _time.monotonic()
+        self.origin = now_wall if origin is None else float(origin)
+        # Where the origin lies on this process's monotonic clock.
+        self._mono0 = now_mono - (now_wall - self.origin)
+        self._epoch0 = self.origin
 
     def _elapsed(self) -> float:
         return (_time.monotonic() - self._mono0) * self.speed

@@ -87,6 +87,15 @@ class JobHandle:
     def _scope(self) -> tuple[str, int]:
         return (self.identity, self._job_id)
 
+    @property
+    def registry(self) -> Jobs:
+        """The :class:`Jobs` this handle belongs to (its hub, clock and cache)."""
+        return self._jobs
+
+    def forget_cached(self) -> None:
+        """Drop this job's cached reads (the next read asks the API)."""
+        self._jobs.cache.invalidate(self._scope)
+
     def as_user(self, client: Any) -> JobHandle:
         """The same job, acting as another identity (on-behalf-of a user): same scope, other client."""
         return JobHandle(self._jobs, self._key, self._job_id, self._config, self._jobs.gateway_for(client))

@@ -29,6 +29,7 @@ import itertools
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -196,6 +197,7 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._work: ThreadPoolExecutor | None = None
         self._wake: asyncio.Event | None = None
         self._main_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -208,6 +210,7 @@ class Hub:
         self._durations: dict[tuple[str, int], list[float]] = {}
         self._history_loaded: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._ready = threading.Event()
 
     # ------------------------------------------------------------------ public API
     def subscribe(self, source: RunSource, run_id: int, listener: Listener) -> Subscription:
@@ -217,6 +220,36 @@ class Hub:
         handle = Subscription(self, key, listener)
         self._call(self._add_listener, source, key, listener)
         return handle
+
+    def submit(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` on the hub's work threads (blocking API calls of panels and the like).
+
+        They are not the threads that poll: however long other work takes, polling
+        goes on.
+        """
+        self._ensure_started()
+        assert self._work is not None
+        return self._work.submit(fn)
+
+    def call_later(self, delay: float, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the work threads after ``delay`` seconds of the hub's clock.
+
+        For retries that must not hold a thread while they wait (and that virtual time
+        can skip over, like any other wait of the hub).
+        """
+        self._ensure_started()
+
+        def schedule() -> None:
+            async def later() -> None:
+                await self.clock.async_sleep(delay)
+                if not self._closed:
+                    self.submit(fn)
+
+            task = asyncio.get_running_loop().create_task(later())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        self._call(schedule)
 
     def eta(self, identity: str, job_id: int) -> Eta | None:
         """The job's run-time estimate, if the hub has seen enough of its history."""
@@ -278,29 +311,40 @@ class Hub:
                 return
             self._closed = True
             loop, thread = self._loop, self._thread
+        deadline = time.monotonic() + timeout
         if loop is not None and thread is not None and thread.is_alive():
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._stop_loop)
             thread.join(timeout)
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+        for pool in (self._executor, self._work):
+            if pool is not None:
+                # A call stuck in the SDK's own retries cannot be interrupted: wait for
+                # it only until the deadline (it finishes on its own, its result unused).
+                pool.shutdown(wait=False, cancel_futures=True)
+        prefixes = (f"{self._name}-call", f"{self._name}-work")
+        for worker in [t for t in threading.enumerate() if t.name.startswith(prefixes)]:
+            worker.join(max(0.0, deadline - time.monotonic()))
         with self._idle:
             self._idle.notify_all()
 
     # ------------------------------------------------------------------ thread + loop
     def _ensure_started(self) -> None:
+        # Every caller waits until the loop exists: a second thread arriving while the
+        # first one starts the hub must not schedule onto a loop that is not there yet.
         with self._lock:
             if self._closed:
                 raise RuntimeError("this hub has been shut down")
-            if self._thread is not None:
-                return
-            ready = threading.Event()
-            self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix=f"{self._name}-call")
-            self._thread = threading.Thread(
-                target=self._run_loop, args=(ready,), name=self._name, daemon=True
-            )
-            self._thread.start()
-        ready.wait(10)
+            if self._thread is None:
+                self._executor = ThreadPoolExecutor(
+                    self._max_workers, thread_name_prefix=f"{self._name}-call"
+                )
+                self._work = ThreadPoolExecutor(self._max_workers, thread_name_prefix=f"{self._name}-work")
+                self._thread = threading.Thread(
+                    target=self._run_loop, args=(self._ready,), name=self._name, daemon=True
+                )
+                self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the jobs_widgets hub did not start")
 
     def _run_loop(self, ready: threading.Event) -> None:
         loop = asyncio.new_event_loop()
@@ -334,7 +378,11 @@ class Hub:
             self._main_task.cancel()
 
     def _call(self, fn: Callable[..., None], *args: Any) -> None:
-        """Run ``fn(*args)`` on the hub's loop (from any thread)."""
+        """Run ``fn(*args)`` on the hub's loop (from any thread).
+
+        Only a shut-down hub drops calls; callers start the hub (``_ensure_started``)
+        before their first call, so the loop exists.
+        """
         loop = self._loop
         if loop is None or self._closed:
             return

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from jobs_widgets.core.hub import Hub
     from jobs_widgets.core.sdk import Gateway
 
-__all__ = ["Jobs"]
+__all__ = ["Jobs", "default_jobs", "set_default_jobs"]
 
 _RUN_JOB_MEMORY = 10_000
 
@@ -200,3 +200,22 @@ class Jobs:
 
 def _is_str(value: object) -> bool:
     return isinstance(value, str)
+
+
+_default: Jobs | None = None
+_default_lock = threading.Lock()
+
+
+def set_default_jobs(jobs: Jobs | None) -> None:
+    """Make ``jobs`` the session's registry (``%jobs`` does this; None forgets it)."""
+    global _default
+    with _default_lock:
+        _default = jobs
+
+
+def default_jobs() -> Jobs:
+    """The session's registry: the one ``%jobs`` uses if any, else a fresh ``Jobs.from_env()``."""
+    with _default_lock:
+        if _default is not None:
+            return _default
+    return Jobs.from_env()

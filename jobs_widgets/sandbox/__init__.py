@@ -146,6 +146,21 @@ class Sandbox:
             env.update({f"DATABRICKS_JOB_{key.upper()}": str(job_id) for key, job_id in self.jobs.items()})
         return env
 
+    def attach_env(self) -> dict[str, str]:
+        """:meth:`env` plus what another process needs to attach to this running sandbox.
+
+        ``JOBS_WIDGETS_SANDBOX`` (its host) makes ``%jobs sandbox start`` in a kernel use
+        it instead of starting its own; ``JOBS_WIDGETS_SANDBOX_CLOCK`` (``origin:speed``)
+        lets that kernel read the same sped-up time.
+        """
+        env = self.env()
+        env["JOBS_WIDGETS_SANDBOX"] = self.host
+        if isinstance(self.clock, ScaledClock):
+            env["JOBS_WIDGETS_SANDBOX_CLOCK"] = f"{self.clock.origin!r}:{self.clock.speed!r}"
+        elif isinstance(self.clock, SystemClock):
+            env["JOBS_WIDGETS_SANDBOX_CLOCK"] = "real"
+        return env
+
     def client(
         self,
         *,

@@ -7,7 +7,7 @@ whole runs; benchmarks add their own jobs with realistic durations instead.
 key      task type      story
 ======== ============== =========================================================
 etl      notebook       3-task DAG ingest -> transform -> publish; fails ~8%
-train    python_wheel   one wheel task; fails ~25% (a model that does not converge)
+train    python_wheel   one wheel task; fails ~25%, and always with learning_rate > 1
 report   sql            one SQL query task, quick and reliable
 nightly  job            job-level parameters; notebook + script + run_job tasks
 flaky    python_script  retries: attempts fail half the time, then succeed
@@ -64,6 +64,12 @@ def demo_jobs() -> list[JobSpec]:
         JobSpec(
             key="train",
             name="churn-model-training",
+            fails_above={
+                "learning_rate": (
+                    1.0,
+                    "ConvergenceError: loss diverged to inf at epoch 2 (learning_rate too high)",
+                )
+            },
             tasks=[
                 TaskSpec(
                     "train_model",

@@ -241,6 +241,13 @@ class Engine:
                 j.spec.task(script.fail_task)
             j.scripts.extend(Script(**overrides) for _ in range(times))
 
+    def clear_scripts(self, job: str | int | None = None) -> None:
+        """Forget scripted runs not yet started (of one job, or of all)."""
+        with self._lock:
+            jobs = [self._jobs[self.job_id(job)]] if job is not None else list(self._jobs.values())
+            for j in jobs:
+                j.scripts.clear()
+
     def run(self, run_id: int) -> RunRecord:
         """The engine's own record of a run (the truth, for tests and benchmarks)."""
         with self._lock:
@@ -285,6 +292,9 @@ class Engine:
                 for key in only:
                     if key.strip("+") not in known:
                         raise _invalid(f"Task key {key!r} does not exist in job {job.job_id}.")
+            rule = _failure_rule(job.spec, overriding, job_parameters)
+            if rule is not None:
+                job.scripts.insert(0, Script(outcome="FAILED", error=rule))
             run = self._create_run(job, self.clock.time(), user=user, token=token)
             run.overriding = overriding
             run.job_parameters = job_parameters
@@ -860,8 +870,13 @@ class Engine:
         run.end = None
         run.terminating_at = None
         run.pending_at = now
-        run.plan.outcome = "SUCCESS"
-        run.plan.fail_task = None
+        # A repair re-runs tasks with the run's own parameters: a failure they cause
+        # happens again; anything else (a flaky cluster, a bad row) is assumed fixed.
+        rule = _failure_rule(run.job.spec, run.overriding, run.job_parameters)
+        failed_first = next((t.spec.task_key for t in run.tasks.values() if t.result == "FAILED"), None)
+        run.plan.outcome = "FAILED" if rule else "SUCCESS"
+        run.plan.fail_task = failed_first if rule else None
+        run.plan.error = rule or run.plan.error
         run.plan.flaky = set()
         run.plan.state_message = None
         task_ids = []
@@ -996,6 +1011,22 @@ class Engine:
 
 
 # --------------------------------------------------------------------------- helpers
+def _failure_rule(
+    spec: JobSpec, overriding: dict[str, Any], job_parameters: list[dict[str, str]]
+) -> str | None:
+    """The error a run must fail with because of its parameters (``JobSpec.fails_above``)."""
+    values: dict[str, str] = {p["name"]: p.get("value", "") for p in job_parameters}
+    for name in ("notebook_params", "python_named_params", "sql_params"):
+        values.update(overriding.get(name) or {})
+    for param, (threshold, error) in spec.fails_above.items():
+        try:
+            if float(values[param]) > threshold:
+                return error
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
 def _task_done(task: TaskRun) -> bool:
     return task.life in {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}
 

@@ -97,6 +97,9 @@ class JobSpec:
     creator: str = "demo@example.com"
     #: How many finished runs to invent in the past, so the job has a history.
     history_runs: int = 12
+    #: Deterministic failures: a run whose parameter ``name`` is above ``threshold``
+    #: fails with ``error`` (e.g. a training job with too high a learning rate).
+    fails_above: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         keys = [t.task_key for t in self.tasks]

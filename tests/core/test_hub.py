@@ -299,3 +299,25 @@ def test_the_process_hub_is_created_lazily_and_can_be_shut_down() -> None:
     shutdown_hub()
     assert get_hub() is not hub
     shutdown_hub()
+
+
+def test_many_threads_subscribing_at_once_to_a_new_hub_all_get_their_runs(world: World) -> None:
+    """Regression: threads racing the hub's start-up must not lose their subscriptions."""
+    world.driver.pause()
+    hub = Hub(clock=world.clock, rng=random.Random(1))
+    report = world.jobs("report")
+    run_ids = [report.run_now() for _ in range(12)]
+    listeners = [Recorder() for _ in run_ids]
+    barrier = threading.Barrier(len(run_ids))
+
+    def subscribe(index: int) -> None:
+        barrier.wait()
+        hub.subscribe(report, run_ids[index], listeners[index])
+
+    threads = [threading.Thread(target=subscribe, args=(i,)) for i in range(len(run_ids))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert hub.wait_idle(5) and hub.watching == len(run_ids)
+    hub.shutdown()

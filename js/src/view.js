@@ -1,0 +1,471 @@
+// Pure DOM builders: data in, elements out. No model access, no listeners,
+// no clock (callers pass `now`). Every piece of data reaches the DOM through
+// text nodes or `setAttribute` of non-event attributes; links only for
+// absolute http(s) URLs.
+
+import {
+  LIMITS,
+  formatTimestamp,
+  historyItemLabel,
+  humanize,
+  safeHttpUrl,
+  stateLabel,
+  stateModifier,
+  stateSlug,
+  stateTone,
+  taskDurationText,
+  truncateText,
+  truncateTrace,
+} from "./format.js";
+
+/** @typedef {import("./protocol.js").Job} Job */
+/** @typedef {import("./protocol.js").JobTask} JobTask */
+/** @typedef {import("./protocol.js").Run} Run */
+/** @typedef {import("./protocol.js").TaskRun} TaskRun */
+/** @typedef {import("./protocol.js").HistoryEntry} HistoryEntry */
+/** @typedef {import("./protocol.js").Failure} Failure */
+
+/** @typedef {string | number | boolean | null | undefined} AttrValue */
+/** @typedef {Node | string | null | undefined | false} Child */
+
+const ATTR_NAME = /^[a-z][a-z0-9-]*$/i;
+const URL_ATTRS = new Set(["href", "src", "action", "formaction", "srcdoc", "xlink:href"]);
+
+/**
+ * Create an element. `class` sets the class list; other attributes go through
+ * `setAttribute` (true -> "", false/null/undefined -> omitted). Event-handler
+ * attributes are refused, and URL attributes must be absolute http(s).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, AttrValue>} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (!ATTR_NAME.test(name) || name.toLowerCase().startsWith("on")) {
+      throw new Error(`refusing attribute ${JSON.stringify(name)}`);
+    }
+    const text = value === true ? "" : String(value);
+    if (URL_ATTRS.has(name.toLowerCase()) && safeHttpUrl(text) === null) {
+      throw new Error(`refusing non-http(s) ${name}`);
+    }
+    if (name === "class") el.className = text;
+    else el.setAttribute(name, text);
+  }
+  append(el, children);
+  return el;
+}
+
+/**
+ * @param {Element} parent
+ * @param {Child[]} children
+ */
+function append(parent, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+}
+
+/**
+ * Replace an element's text (cheap no-op when unchanged).
+ * @param {Element} el
+ * @param {string} text
+ */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/**
+ * Show/hide with the `hidden` attribute (no-op when unchanged).
+ * @param {HTMLElement} el
+ * @param {boolean} shown
+ */
+export function setShown(el, shown) {
+  if (el.hidden === shown) el.hidden = !shown;
+}
+
+/**
+ * A link if `url` is absolute http(s); otherwise plain text. A non-empty
+ * unsafe URL is shown literally (never clickable) next to the label.
+ * @param {string | null} url
+ * @param {string} label
+ * @param {string} className
+ * @param {string} [ariaLabel]
+ * @returns {HTMLElement}
+ */
+export function linkOrText(url, label, className, ariaLabel) {
+  const href = safeHttpUrl(url);
+  if (href !== null) {
+    return h(
+      "a",
+      { class: `${className} jw-link`, href, target: "_blank", rel: "noopener noreferrer", "aria-label": ariaLabel },
+      label,
+    );
+  }
+  const span = h("span", { class: `${className} jw-nolink` }, label);
+  if (url) {
+    span.append(" ", h("span", { class: "jw-unsafe-url", title: "Not a web link" }, truncateText(url, LIMITS.url)));
+  }
+  return span;
+}
+
+/**
+ * State badge: `.jw-state.jw-state--<state>` whose text is exactly the label;
+ * the icon comes from CSS and the colour from `data-tone`.
+ * @param {string} state  a run/task state or "IDLE"
+ * @param {string} [extraClass]
+ * @returns {HTMLSpanElement}
+ */
+export function stateBadge(state, extraClass = "") {
+  const badge = h("span", { class: "", "data-tone": stateTone(state) }, h("span", { class: "jw-state-label" }, stateLabel(state)));
+  applyBadge(badge, state, extraClass);
+  return badge;
+}
+
+/**
+ * Point an existing badge at a new state.
+ * @param {HTMLElement} badge
+ * @param {string} state
+ * @param {string} [extraClass]
+ */
+export function applyBadge(badge, state, extraClass = "") {
+  const cls = `jw-state ${stateModifier(state)}${extraClass ? ` ${extraClass}` : ""}`;
+  if (badge.className !== cls) badge.className = cls;
+  badge.setAttribute("data-tone", stateTone(state));
+  const label = badge.querySelector(".jw-state-label");
+  if (label) setText(label, stateLabel(state));
+}
+
+/**
+ * @typedef {object} Skeleton
+ * @property {HTMLDivElement} root
+ * @property {HTMLElement} jobName
+ * @property {HTMLElement} jobKey
+ * @property {HTMLElement} jobLinkSlot
+ * @property {HTMLButtonElement} notifyButton
+ * @property {HTMLButtonElement} refreshButton
+ * @property {HTMLSpanElement} badge
+ * @property {HTMLElement} runLinkSlot
+ * @property {HTMLElement} elapsed
+ * @property {HTMLElement} runMeta
+ * @property {HTMLElement} progressRow
+ * @property {HTMLDivElement} progress
+ * @property {HTMLDivElement} progressBar
+ * @property {HTMLElement} eta
+ * @property {HTMLElement} stateMessage
+ * @property {HTMLElement} params
+ * @property {HTMLDivElement} health
+ * @property {HTMLElement} healthMessage
+ * @property {HTMLElement} healthCountdown
+ * @property {HTMLDivElement} error
+ * @property {HTMLElement} errorText
+ * @property {HTMLButtonElement} errorDismiss
+ * @property {HTMLElement} actions
+ * @property {HTMLButtonElement} runButton
+ * @property {HTMLButtonElement} cancelButton
+ * @property {HTMLDivElement} confirm
+ * @property {HTMLElement} confirmText
+ * @property {HTMLButtonElement} confirmYes
+ * @property {HTMLButtonElement} confirmNo
+ * @property {HTMLButtonElement} repairButton
+ * @property {HTMLDivElement} formHost
+ * @property {HTMLDivElement} failure
+ * @property {HTMLElement} tasksSection
+ * @property {HTMLOListElement} tasks
+ * @property {HTMLElement} historySection
+ * @property {HTMLDivElement} history
+ * @property {HTMLDivElement} live
+ */
+
+/**
+ * The static structure of one panel; `widget.js` fills it with data.
+ * @param {string} idPrefix  unique per view, for aria wiring
+ * @returns {Skeleton}
+ */
+export function buildSkeleton(idPrefix) {
+  const jobName = h("span", { class: "jw-job-name" });
+  const jobKey = h("span", { class: "jw-job-key" });
+  const jobLinkSlot = h("span", { class: "jw-job-link-slot" });
+  const notifyButton = h(
+    "button",
+    { type: "button", class: "jw-button jw-button--ghost jw-notify", title: "Show a browser notification when a run finishes", hidden: true },
+    "Notify me",
+  );
+  const refreshButton = h(
+    "button",
+    { type: "button", class: "jw-button jw-button--ghost jw-refresh", "aria-label": "Refresh", title: "Refresh" },
+    h("span", { "aria-hidden": "true" }, "\u21bb"),
+  );
+
+  const badge = stateBadge("IDLE", "jw-run-state");
+  const runLinkSlot = h("span", { class: "jw-run-link-slot" });
+  const elapsed = h("span", { class: "jw-elapsed" });
+  const runMeta = h("span", { class: "jw-run-meta" });
+
+  const progressBar = h("div", { class: "jw-progress-bar" });
+  const progress = h(
+    "div",
+    {
+      class: "jw-progress jw-progress--indeterminate",
+      role: "progressbar",
+      "aria-label": "Estimated progress",
+      "aria-valuemin": 0,
+      "aria-valuemax": 100,
+    },
+    progressBar,
+  );
+  const eta = h("span", { class: "jw-eta" });
+  const progressRow = h("div", { class: "jw-progress-row" }, progress, eta);
+  const stateMessage = h("p", { class: "jw-state-message", hidden: true });
+  const params = h("div", { class: "jw-params", hidden: true });
+
+  const healthMessage = h("span", { class: "jw-health-message" });
+  const healthCountdown = h("span", { class: "jw-health-countdown", "aria-hidden": "true" });
+  const health = h(
+    "div",
+    { class: "jw-health jw-notice", role: "status", hidden: true },
+    h("span", { class: "jw-health-text" }, healthMessage, healthCountdown),
+  );
+
+  const errorText = h("span", { class: "jw-error-text" });
+  const errorDismiss = h(
+    "button",
+    { type: "button", class: "jw-button jw-button--ghost jw-error-dismiss", "aria-label": "Dismiss error" },
+    h("span", { "aria-hidden": "true" }, "\u00d7"),
+  );
+  const error = h("div", { class: "jw-error jw-notice", role: "alert", hidden: true }, errorText, errorDismiss);
+
+  const formId = `${idPrefix}form`;
+  const runButton = h("button", { type: "button", class: "jw-button jw-button--primary jw-run" }, "Run");
+  const cancelButton = h("button", { type: "button", class: "jw-button jw-cancel", hidden: true }, "Cancel run");
+  const confirmText = h("span", { class: "jw-confirm-text", id: `${idPrefix}confirm` });
+  const confirmYes = h("button", { type: "button", class: "jw-button jw-button--danger jw-cancel-confirm" }, "Yes, cancel");
+  const confirmNo = h("button", { type: "button", class: "jw-button jw-cancel-keep" }, "Keep running");
+  const confirm = h(
+    "div",
+    { class: "jw-confirm", role: "group", "aria-labelledby": `${idPrefix}confirm`, hidden: true },
+    confirmText,
+    confirmYes,
+    confirmNo,
+  );
+  const repairButton = h("button", { type: "button", class: "jw-button jw-repair", hidden: true }, "Repair run");
+  const actions = h("div", { class: "jw-actions" }, runButton, cancelButton, confirm, repairButton);
+  const formHost = h("div", { class: "jw-form-host", id: formId, hidden: true });
+
+  const failure = h("div", { class: "jw-failure jw-card", hidden: true });
+  const tasks = h("ol", { class: "jw-tasks" });
+  const tasksSection = h(
+    "section",
+    { class: "jw-section jw-tasks-section", "aria-labelledby": `${idPrefix}tasks` },
+    h("h3", { class: "jw-section-title", id: `${idPrefix}tasks` }, "Tasks"),
+    tasks,
+  );
+  const history = h("div", { class: "jw-history", role: "group", "aria-labelledby": `${idPrefix}history` });
+  const historySection = h(
+    "section",
+    { class: "jw-section jw-history-section", "aria-labelledby": `${idPrefix}history`, hidden: true },
+    h("h3", { class: "jw-section-title", id: `${idPrefix}history` }, "Recent runs"),
+    history,
+  );
+  const live = h("div", { class: "jw-live jw-visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
+
+  const root = h(
+    "div",
+    { class: "jw-panel", "data-state": "IDLE" },
+    h(
+      "div",
+      { class: "jw-header" },
+      h("div", { class: "jw-title" }, jobName, jobKey, jobLinkSlot),
+      h("div", { class: "jw-toolbar" }, notifyButton, refreshButton),
+    ),
+    h(
+      "div",
+      { class: "jw-status jw-card" },
+      h("div", { class: "jw-status-line" }, badge, runLinkSlot, elapsed, runMeta),
+      progressRow,
+      stateMessage,
+      params,
+    ),
+    health,
+    error,
+    actions,
+    formHost,
+    failure,
+    tasksSection,
+    historySection,
+    live,
+  );
+
+  return {
+    root, jobName, jobKey, jobLinkSlot, notifyButton, refreshButton, badge, runLinkSlot, elapsed, runMeta,
+    progressRow, progress, progressBar, eta, stateMessage, params, health, healthMessage, healthCountdown,
+    error, errorText, errorDismiss, actions, runButton, cancelButton, confirm, confirmText, confirmYes,
+    confirmNo, repairButton, formHost, failure, tasksSection, tasks, historySection, history, live,
+  };
+}
+
+/**
+ * Job link ("Job ↗") for the header.
+ * @param {Job} job
+ * @returns {HTMLElement | null}
+ */
+export function buildJobLink(job) {
+  if (!job.url) return null;
+  return linkOrText(job.url, "Open job", "jw-job-link", `Open job ${truncateText(job.name ?? job.key, LIMITS.name)} in Databricks`);
+}
+
+/**
+ * "Run 123" — a link to the run page when its URL is http(s).
+ * @param {Run} run
+ * @returns {HTMLElement}
+ */
+export function buildRunLink(run) {
+  return linkOrText(run.run_page_url, `Run ${run.run_id}`, "jw-run-link", `Open run ${run.run_id} in Databricks`);
+}
+
+/**
+ * Parameter chips "name = value".
+ * @param {Record<string, string>} params
+ * @param {number} [max]
+ * @returns {HTMLElement[]}
+ */
+export function buildParams(params, max = 20) {
+  const entries = Object.entries(params);
+  /** @type {HTMLElement[]} */
+  const out = [h("span", { class: "jw-params-title" }, "Parameters:")];
+  for (const [k, v] of entries.slice(0, max)) {
+    out.push(
+      h(
+        "span",
+        { class: "jw-param" },
+        h("span", { class: "jw-param-name" }, truncateText(k, LIMITS.param)),
+        " = ",
+        h("span", { class: "jw-param-value" }, truncateText(v, LIMITS.param)),
+      ),
+    );
+  }
+  if (entries.length > max) out.push(h("span", { class: "jw-param jw-param--more" }, `+${entries.length - max} more`));
+  return out;
+}
+
+/**
+ * One task row of a run.
+ * @param {TaskRun} task
+ * @param {number} now
+ * @returns {HTMLLIElement}
+ */
+export function buildTaskRow(task, now) {
+  const key = truncateText(task.task_key || "(unnamed task)", LIMITS.name);
+  const name = linkOrText(task.run_page_url, key, "jw-task-key", `Open task ${key} in Databricks`);
+  const message =
+    task.state !== "SUCCEEDED" && task.state_message.trim() !== ""
+      ? h("span", { class: "jw-task-message" }, truncateText(task.state_message, LIMITS.taskMessage))
+      : null;
+  return h(
+    "li",
+    { class: `jw-task jw-task--${stateSlug(task.state)}`, "data-task-key": truncateText(task.task_key, LIMITS.name) },
+    h("span", { class: "jw-task-main" }, name, stateBadge(task.state)),
+    h("span", { class: "jw-task-duration" }, taskDurationText(task, now)),
+    task.attempt > 0 ? h("span", { class: "jw-task-attempt" }, `attempt ${task.attempt + 1}`) : null,
+    task.depends_on.length > 0
+      ? h("span", { class: "jw-task-deps" }, `after ${truncateText(task.depends_on.join(", "), LIMITS.name)}`)
+      : null,
+    message,
+  );
+}
+
+/**
+ * A task of the job definition, shown before any run exists.
+ * @param {JobTask} task
+ * @returns {HTMLLIElement}
+ */
+export function buildPlannedTaskRow(task) {
+  const key = truncateText(task.task_key || "(unnamed task)", LIMITS.name);
+  return h(
+    "li",
+    { class: "jw-task jw-task--planned", "data-task-key": truncateText(task.task_key, LIMITS.name) },
+    h("span", { class: "jw-task-main" }, h("span", { class: "jw-task-key" }, key)),
+    task.type ? h("span", { class: "jw-task-type" }, humanize(task.type)) : null,
+    task.depends_on.length > 0
+      ? h("span", { class: "jw-task-deps" }, `after ${truncateText(task.depends_on.join(", "), LIMITS.name)}`)
+      : null,
+  );
+}
+
+/**
+ * A history strip entry (a button; `widget.js` wires the click).
+ * @param {HistoryEntry} entry
+ * @returns {HTMLButtonElement}
+ */
+export function buildHistoryItem(entry) {
+  const label = historyItemLabel(entry);
+  const started = formatTimestamp(entry.start_time);
+  return h("button", {
+    type: "button",
+    class: `jw-history-item jw-history-item--${stateSlug(entry.state)}`,
+    "data-run-id": entry.run_id,
+    "data-tone": stateTone(entry.state),
+    "aria-label": label,
+    title: started ? `${label} (started ${started})` : label,
+  });
+}
+
+/**
+ * Children of `.jw-failure`: heading, message, error and collapsible trace.
+ * @param {Failure} failure
+ * @returns {HTMLElement[]}
+ */
+export function buildFailure(failure) {
+  /** @type {HTMLElement[]} */
+  const out = [
+    h(
+      "h3",
+      { class: "jw-failure-title" },
+      failure.task_key ? `Task ${truncateText(failure.task_key, LIMITS.name)} failed` : "Run failed",
+    ),
+  ];
+  if (failure.state_message.trim() !== "") {
+    out.push(h("p", { class: "jw-failure-message" }, truncateText(failure.state_message, LIMITS.message)));
+  }
+  if (failure.error) {
+    out.push(h("pre", { class: "jw-failure-error" }, truncateText(failure.error, LIMITS.error)));
+  }
+  if (failure.error_trace) {
+    const trace = truncateTrace(failure.error_trace);
+    const lines = trace.split("\n").length;
+    out.push(
+      h(
+        "details",
+        { class: "jw-trace" },
+        h("summary", {}, `Stack trace (${lines} line${lines === 1 ? "" : "s"})`),
+        h("pre", { class: "jw-trace-text" }, trace),
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Small "· trigger · run name" text for the status line.
+ * @param {Run} run
+ * @returns {string}
+ */
+export function runMetaText(run) {
+  const parts = [];
+  if (run.run_name) parts.push(truncateText(run.run_name, LIMITS.name));
+  if (run.trigger) parts.push(`trigger: ${humanize(run.trigger)}`);
+  return parts.join(" \u00b7 ");
+}
+
+/**
+ * Tooltip of `.jw-elapsed` (its text is the bare duration, e.g. "4m 12s").
+ * @param {boolean} terminal
+ * @returns {string}
+ */
+export function elapsedTitle(terminal) {
+  return terminal ? "Total duration" : "Elapsed time";
+}

@@ -1,0 +1,181 @@
+// Shared fixtures and a `mount` helper for the widget tests.
+
+import widget from "../src/widget.js";
+import { FakeModel } from "./fake-model.js";
+
+/** @typedef {import("../src/protocol.js").Traits} Traits */
+/** @typedef {import("../src/protocol.js").Run} Run */
+/** @typedef {import("../src/protocol.js").TaskRun} TaskRun */
+
+export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+
+/**
+ * @param {Partial<TaskRun>} [overrides]
+ * @returns {TaskRun}
+ */
+export function makeTask(overrides = {}) {
+  return {
+    task_key: "extract",
+    run_id: 1001,
+    state: "SUCCEEDED",
+    life_cycle_state: "TERMINATED",
+    result_state: "SUCCESS",
+    state_message: "",
+    start_time: T0 - 300_000,
+    end_time: T0 - 200_000,
+    duration_ms: 100_000,
+    attempt: 0,
+    run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/1001",
+    depends_on: [],
+    ...overrides,
+  };
+}
+
+/**
+ * A RUNNING run started 2 minutes before T0 with three tasks.
+ * @param {Partial<Run>} [overrides]
+ * @returns {Run}
+ */
+export function makeRun(overrides = {}) {
+  return {
+    run_id: 123,
+    run_name: "Nightly ETL",
+    state: "RUNNING",
+    is_terminal: false,
+    life_cycle_state: "RUNNING",
+    result_state: null,
+    state_message: "In run",
+    termination_code: null,
+    trigger: "ONE_TIME",
+    start_time: T0 - 120_000,
+    end_time: null,
+    duration_ms: null,
+    run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/123",
+    params: { env: "dev" },
+    tasks: [
+      makeTask({ task_key: "extract" }),
+      makeTask({
+        task_key: "transform",
+        run_id: 1002,
+        state: "RUNNING",
+        life_cycle_state: "RUNNING",
+        result_state: null,
+        start_time: T0 - 60_000,
+        end_time: null,
+        duration_ms: null,
+        run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/1002",
+        depends_on: ["extract"],
+      }),
+      makeTask({
+        task_key: "load",
+        run_id: 1003,
+        state: "PENDING",
+        life_cycle_state: "PENDING",
+        result_state: null,
+        start_time: null,
+        end_time: null,
+        duration_ms: null,
+        run_page_url: null,
+        depends_on: ["transform"],
+      }),
+    ],
+    failure: null,
+    ...overrides,
+  };
+}
+
+/**
+ * The run above after it finished in `state`.
+ * @param {string} state
+ * @param {Partial<Run>} [overrides]
+ * @returns {Run}
+ */
+export function finishedRun(state, overrides = {}) {
+  const run = makeRun();
+  return {
+    ...run,
+    state,
+    is_terminal: true,
+    life_cycle_state: "TERMINATED",
+    result_state: state === "SUCCEEDED" ? "SUCCESS" : state,
+    end_time: T0 + 122_000,
+    duration_ms: 242_000,
+    tasks: run.tasks.map((t) => ({
+      ...t,
+      state: state === "SUCCEEDED" ? "SUCCEEDED" : t.state === "RUNNING" ? state : t.state,
+      start_time: t.start_time ?? T0,
+      end_time: T0 + 120_000,
+      duration_ms: 60_000,
+    })),
+    ...overrides,
+  };
+}
+
+export const ETA = { p10_ms: 240_000, p50_ms: 300_000, p90_ms: 360_000, samples: 12 };
+
+export const HISTORY = [
+  { run_id: 123, state: "RUNNING", start_time: T0 - 120_000, duration_ms: null, run_page_url: null },
+  { run_id: 122, state: "FAILED", start_time: T0 - 86_400_000, duration_ms: 242_000, run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/122" },
+  { run_id: 121, state: "SUCCEEDED", start_time: T0 - 2 * 86_400_000, duration_ms: 301_000, run_page_url: null },
+];
+
+/**
+ * Render a view into a fresh element attached to the document.
+ * @param {FakeModel} [model]
+ */
+export function mount(model = new FakeModel()) {
+  const el = document.createElement("div");
+  document.body.append(el);
+  const cleanup = /** @type {() => void} */ (widget.render({ model, el }));
+  /**
+   * @param {string} selector
+   * @returns {HTMLElement}
+   */
+  const $ = (selector) => {
+    const found = el.querySelector(selector);
+    if (!(found instanceof HTMLElement)) throw new Error(`no element matches ${selector}`);
+    return found;
+  };
+  /**
+   * @param {string} selector
+   * @returns {HTMLElement[]}
+   */
+  const $$ = (selector) => /** @type {HTMLElement[]} */ (Array.from(el.querySelectorAll(selector)));
+  /**
+   * Whether `selector` matches an element that is rendered (no `hidden`
+   * on it or an ancestor inside the panel).
+   * @param {string} selector
+   */
+  const visible = (selector) => {
+    const found = el.querySelector(selector);
+    if (!found) return false;
+    for (let node = /** @type {Element | null} */ (found); node && node !== el; node = node.parentElement) {
+      if (node instanceof HTMLElement && node.hidden) return false;
+    }
+    return true;
+  };
+  const unmount = () => {
+    cleanup();
+    el.remove();
+  };
+  return { model, el, cleanup, unmount, $, $$, visible };
+}
+
+/**
+ * Click a button (through the DOM, like a user).
+ * @param {HTMLElement} button
+ */
+export function click(button) {
+  button.click();
+}
+
+/**
+ * Press a key on an element.
+ * @param {HTMLElement} target
+ * @param {string} key
+ */
+export function press(target, key) {
+  target.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+}
+
+export { FakeModel };
