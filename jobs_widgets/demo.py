@@ -1,22 +1,167 @@
 """The demo: the embedded sandbox, driven end to end.
 
-``--scripted`` drives the sandbox with the real databricks-sdk only (no notebook) and
-prints what happens: a run that succeeds, one that fails with its error, one that is
-cancelled. It needs nothing beyond the package itself.
+* ``jobs-widgets demo``: starts the sandbox and opens JupyterLab on
+  ``01_quickstart.ipynb`` with the kernel pointed at it (``%jobs sandbox start``
+  in the notebook attaches to it; kernel restarts keep it).
+* ``jobs-widgets demo --headless``: executes the quickstart notebook in a kernel
+  against a sped-up sandbox and prints a summary of every run it drove.
+* ``jobs-widgets demo --scripted``: the same kind of story told with plain
+  databricks-sdk calls, no notebook.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from jobs_widgets.sandbox import Sandbox
 
 _Print = Callable[[str], None]
+DEMO_SEED = 1  # a seed whose etl runs and a second train run succeed: the tour tells one story
+QUICKSTART = "01_quickstart.ipynb"
 
 
+def notebooks_dir() -> Path:
+    """The notebooks: the checkout's ``notebooks/`` if there is one, else the packaged copy."""
+    checkout = Path(__file__).resolve().parent.parent / "notebooks"
+    if (checkout / QUICKSTART).exists():
+        return checkout
+    return Path(__file__).resolve().parent / "_notebooks"
+
+
+# ------------------------------------------------------------------------- headless
+def run_headless(speed: float = 20.0, out: _Print = print) -> int:
+    """Execute the quickstart in a real kernel against a sandbox; print what each run did."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    source = notebooks_dir() / QUICKSTART
+    nb = nbformat.read(source, as_version=4)
+    workdir = Path(tempfile.mkdtemp(prefix="jobs-widgets-demo-"))
+    with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
+        out(f"Sandbox workspace at {sb.host} ({speed:g}x real time). Executing {source.name} ...")
+        env = {**os.environ, **sb.attach_env()}
+        started = time.perf_counter()
+        client = NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+        )
+        try:
+            client.execute(env=env)
+        except CellExecutionError as exc:
+            out(f"A cell failed:\n{exc}")
+            return 1
+        finally:
+            executed = workdir / source.name
+            nbformat.write(nb, executed)
+        took = time.perf_counter() - started
+        _settle(sb, deadline_s=30.0)  # let runs the notebook left going (a repair) finish
+        cells = [c for c in nb.cells if c.cell_type == "code"]
+        out(f"Executed {len(cells)} code cells in {took:.1f} s; the executed notebook: {executed}\n")
+        out(_summary(sb))
+    return 0
+
+
+def _settle(sb: Sandbox, deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        active = [
+            r
+            for key in sb.jobs
+            for r in sb.engine.runs_of(key)
+            if r.trigger == "ONE_TIME" and not r.is_terminal
+        ]
+        if not active:
+            return
+        time.sleep(0.2)
+
+
+def _summary(sb: Sandbox) -> str:
+    from jobs_widgets._render import duration
+
+    rows = []
+    for key in sb.jobs:
+        for run in sb.engine.runs_of(key):
+            if run.trigger != "ONE_TIME":
+                continue  # invented history
+            outcome = run.result or run.life
+            took = duration((run.end - run.created) if run.end else None) or "(running)"
+            params = dict(
+                run.overriding.get("notebook_params")
+                or run.overriding.get("python_named_params")
+                or run.overriding.get("sql_params")
+                or {}
+            )
+            params.update(
+                {p["name"]: p["value"] for p in run.job_parameters if p.get("value") != p.get("default")}
+            )
+            shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "-"
+            note = ""
+            failed = [t for t in run.attempts if t.result == "FAILED"]
+            if failed:
+                note = f"  <- {failed[0].spec.task_key}: {failed[0].output.get('error', '')}"
+            if run.repairs:
+                note += f"  (repaired {len(run.repairs)}x)"
+            rows.append(
+                (
+                    run.created,
+                    f"  {key:<8} run {run.run_id:<6} {outcome:<11} {took:>8}  params: {shown}{note}",
+                )
+            )
+    lines = ["Runs this demo drove:"] + [line for _, line in sorted(rows)]
+    if not rows:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------- interactive
+def run_interactive(speed: float = 1.0, out: _Print = print) -> int:
+    """Start the sandbox and JupyterLab on the quickstart; serve until Ctrl-C."""
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        out("The interactive demo needs JupyterLab: pip install 'jobs-widgets[demo]' (or use --headless).")
+        return 2
+    workdir = Path.cwd() / ".demo"
+    workdir.mkdir(exist_ok=True)
+    for notebook in sorted(notebooks_dir().glob("*.ipynb")):
+        target = workdir / notebook.name
+        if not target.exists():
+            shutil.copy(notebook, target)
+    with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
+        env = {**os.environ, **sb.attach_env()}
+        out(f"Sandbox workspace at {sb.host} ({speed:g}x real time); notebooks in {workdir}")
+        out("Opening JupyterLab on 01_quickstart.ipynb. Ctrl-C here stops JupyterLab and the sandbox.")
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            str(workdir / QUICKSTART),
+            f"--ServerApp.root_dir={workdir}",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        proc = subprocess.Popen(cmd, env=env)  # noqa: S603 - our own interpreter and arguments
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            return 0
+
+
+# ------------------------------------------------------------------------- scripted
 def _follow(
     w: Any,
     run_id: int,
@@ -51,7 +196,7 @@ def _follow(
 
 def run_scripted(speed: float = 10.0, out: _Print = print) -> int:
     """A short story on the sandbox, told through databricks-sdk calls."""
-    with Sandbox(speed=speed, seed=7) as sb:
+    with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
         w = sb.client()
         out(f"Sandbox workspace at {sb.host} (speed {speed:g}x); jobs:")
         for job in w.jobs.list():
@@ -65,12 +210,12 @@ def run_scripted(speed: float = 10.0, out: _Print = print) -> int:
         run = _follow(w, run_id, out)
         out(f"  took {run.run_duration / 1000:.1f} simulated s; page: {run.run_page_url}")
 
-        out("\n2. churn-model-training, which fails; its error comes from the task's output:")
-        sb.engine.script("train", outcome="FAILED", duration_s=20)
-        run_id = w.jobs.run_now(sb.jobs["train"], python_named_params={"epochs": "3"}).response.run_id
+        out(
+            "\n2. churn-model-training with too high a learning rate; its error comes from the task's output:"
+        )
+        run_id = w.jobs.run_now(sb.jobs["train"], python_named_params={"learning_rate": "5"}).response.run_id
         run = _follow(w, run_id, out)
-        task = run.tasks[0]
-        output = w.jobs.get_run_output(task.run_id)
+        output = w.jobs.get_run_output(run.tasks[0].run_id)
         out(f"  state message: {run.state.state_message}")
         out(f"  error: {output.error}")
 
@@ -83,16 +228,15 @@ def run_scripted(speed: float = 10.0, out: _Print = print) -> int:
                 out(f"  -> cancelling run {run_id}")
                 w.jobs.cancel_run(run_id)
 
-        run = _follow(w, run_id, out, on_state=cancel_when_running)
+        _follow(w, run_id, out, on_state=cancel_when_running)
         out(f"\nDone: {len(sb.requests)} API requests served.")
     return 0
 
 
-def main(*, headless: bool = False, speed: float = 1.0, scripted: bool = False) -> int:
+def main(*, headless: bool = False, speed: float | None = None, scripted: bool = False) -> int:
     """Entry point of ``jobs-widgets demo``."""
-    if not (scripted or headless):
-        print(
-            "jobs-widgets demo: the notebook tour is not available yet; running the scripted tour.",
-            file=sys.stderr,
-        )
-    return run_scripted(speed=max(speed, 10.0))
+    if scripted:
+        return run_scripted(speed=speed or 10.0)
+    if headless:
+        return run_headless(speed=speed or 20.0)
+    return run_interactive(speed=speed or 1.0)
