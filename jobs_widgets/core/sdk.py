@@ -240,7 +240,59 @@ def _status(exc: BaseException) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# Error codes a Databricks workspace answers with; anything else came from something else.
+_DATABRICKS_CODES = frozenset(
+    {
+        "INVALID_PARAMETER_VALUE",
+        "RESOURCE_DOES_NOT_EXIST",
+        "PERMISSION_DENIED",
+        "UNAUTHENTICATED",
+        "BAD_REQUEST",
+        "INVALID_STATE",
+        "MALFORMED_REQUEST",
+        "RESOURCE_CONFLICT",
+        "ALREADY_EXISTS",
+        "RESOURCE_ALREADY_EXISTS",
+        "REQUEST_LIMIT_EXCEEDED",
+        "RESOURCE_EXHAUSTED",
+        "TOO_MANY_REQUESTS",
+        "INTERNAL_ERROR",
+        "TEMPORARILY_UNAVAILABLE",
+        "DEADLINE_EXCEEDED",
+        "BAD_GATEWAY",
+        "NOT_FOUND",
+        "ENDPOINT_NOT_FOUND",
+        "FEATURE_DISABLED",
+        "NOT_IMPLEMENTED",
+        "CANCELLED",
+        "ABORTED",
+        "DATA_LOSS",
+        "UNKNOWN",
+        "QUOTA_EXCEEDED",
+        "INVALID_PARAMETER",
+        "IO_ERROR",
+        "UNAVAILABLE",
+    }
+)
+NOT_DATABRICKS = (
+    "the server at DATABRICKS_HOST did not answer like a Databricks workspace: is DATABRICKS_HOST right?"
+)
+
+
+def _foreign(status: int | None, code: str | None) -> bool:
+    """True when an error answer cannot have come from a Databricks workspace.
+
+    Databricks always answers client errors with a JSON ``error_code``; a bare 404 or
+    an unknown code comes from some other server (or a wrong host).
+    """
+    if code is not None:
+        return code not in _DATABRICKS_CODES
+    return status is not None and status < 500 and status != 429
+
+
 def _hint(status: int | None, code: str | None, message: str) -> str | None:
+    if _foreign(status, code):
+        return NOT_DATABRICKS
     lowered = message.lower()
     if "required scopes" in lowered:
         return (
@@ -277,7 +329,8 @@ def translate_error(exc: BaseException, operation: str) -> JobsApiError:
         code = getattr(cause, "error_code", None) or None
         message = redact(str(cause)).strip() or "request failed"
         retry_after = getattr(cause, "retry_after_secs", None)
-        transient = transient or (status is not None and (status == 429 or status >= 500))
+        foreign = _foreign(status, code)
+        transient = not foreign and (transient or (status is not None and (status == 429 or status >= 500)))
         return JobsApiError(
             message,
             status_code=status,
@@ -303,9 +356,7 @@ def translate_error(exc: BaseException, operation: str) -> JobsApiError:
         )
     if isinstance(cause, ValueError) and "json" in type(cause).__name__.lower() + str(cause).lower():
         return JobsApiError(
-            f"{operation}: the server did not answer with JSON",
-            hint="is DATABRICKS_HOST the URL of a Databricks workspace?",
-            operation=operation,
+            f"{operation}: the server did not answer with JSON", hint=NOT_DATABRICKS, operation=operation
         )
     return JobsApiError(
         f"{operation}: {type(cause).__name__}: {redact(str(cause))}".strip(), operation=operation

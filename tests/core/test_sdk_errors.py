@@ -65,7 +65,7 @@ def html_server() -> Iterator[str]:
 
 
 def test_a_host_that_is_not_databricks(html_server: str) -> None:
-    with pytest.raises(JobsApiError, match="is DATABRICKS_HOST the URL of a Databricks workspace"):
+    with pytest.raises(JobsApiError, match="did not answer like a Databricks workspace"):
         Gateway(make_client(html_server, "dapi-x")).get_job(1)
 
 
