@@ -108,6 +108,15 @@ def truth(sb: Sandbox, run_id: int) -> tuple[RunState, float]:
     return run.state, record.end
 
 
+def observe(
+    sb: Sandbox, run_id: int, plan: PlannedRun, detected_at: float, seen: RunState, before: int
+) -> Observation:
+    """One watched run: how long it ran, how late its end was noticed, what it cost."""
+    state, end = truth(sb, run_id)
+    duration = end - sb.engine.run(run_id).created
+    return Observation(plan.outcome, duration, detected_at - end, poll_requests(sb) - before, seen != state)
+
+
 def poll_requests(sb: Sandbox) -> int:
     return sum(1 for r in sb.requests if r.endpoint in POLL_ENDPOINTS)
 
@@ -178,16 +187,7 @@ def strategy_sdk(workload: list[PlannedRun], spec: JobSpec, seed: int) -> Strate
             before = poll_requests(sb)
             final = w.jobs.wait_get_run_job_terminated_or_skipped(run_id=run_id, timeout=dt.timedelta(days=7))
             seen = Run.from_api(final.as_dict()).state
-            state, end = truth(sb, run_id)
-            result.observations.append(
-                Observation(
-                    plan.outcome,
-                    end - sb.engine.run(run_id).created,
-                    clock.time() - end,
-                    poll_requests(sb) - before,
-                    seen != state,
-                )
-            )
+            result.observations.append(observe(sb, run_id, plan, clock.time(), seen, before))
     finally:
         setattr(sdk_jobs, "time", saved[0])  # noqa: B010
         setattr(sdk_jobs, "random", saved[1])  # noqa: B010
@@ -218,17 +218,8 @@ def strategy_appkit(workload: list[PlannedRun], spec: JobSpec, seed: int) -> Str
                 if run.state.life_cycle_state.value in {"TERMINATED", "SKIPPED", "INTERNAL_ERROR"}:
                     break
                 clock.advance(next(delays))
-            state, end = truth(sb, run_id)
             seen = Run.from_api(run.as_dict()).state
-            result.observations.append(
-                Observation(
-                    plan.outcome,
-                    end - sb.engine.run(run_id).created,
-                    clock.time() - end,
-                    poll_requests(sb) - before,
-                    seen != state,
-                )
-            )
+            result.observations.append(observe(sb, run_id, plan, clock.time(), seen, before))
     finally:
         sb.stop()
     return result
@@ -247,16 +238,7 @@ def strategy_hub(workload: list[PlannedRun], spec: JobSpec, seed: int, policy: P
                 run_id = start_run(sb, w, spec.key or "", plan)
                 before = poll_requests(sb)
                 final = list(handle.watch(run_id))[-1]
-                state, end = truth(sb, run_id)
-                result.observations.append(
-                    Observation(
-                        plan.outcome,
-                        end - sb.engine.run(run_id).created,
-                        final.observed_at - end,
-                        poll_requests(sb) - before,
-                        final.state != state,
-                    )
-                )
+                result.observations.append(observe(sb, run_id, plan, final.observed_at, final.state, before))
         result.overhead_requests = hub.stats.history
     finally:
         hub.shutdown()

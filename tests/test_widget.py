@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from jobs_widgets._snapshot import build_snapshot, run_snapshot
-from jobs_widgets.core import Health, Hub, Jobs, ManualClock, Run, RunOutput, RunState, TaskOutput
-from jobs_widgets.core.virtual import VirtualTime
-from jobs_widgets.sandbox import Sandbox
+from jobs_widgets.core import Health, Run, RunOutput, RunState, TaskOutput
 from jobs_widgets.widget import JobPanel
 
+from tests.core.conftest import World, virtual_world
 
-@dataclass
-class Setup:
-    sb: Sandbox
-    clock: ManualClock
-    hub: Hub
-    jobs: Jobs
+Setup = World
 
 
 @pytest.fixture
-def setup() -> Iterator[Setup]:
-    clock = ManualClock()
-    with Sandbox(clock=clock, seed=0) as sb:
-        hub = Hub(clock=clock, rng=random.Random(0))
-        jobs = Jobs.from_env(config=sb.config(), client=sb.client(), env=sb.env(), hub=hub, clock=clock)
-        with VirtualTime(clock, hub):
-            yield Setup(sb, clock, hub, jobs)
-        hub.shutdown()
+def setup() -> Iterator[World]:
+    with virtual_world() as world:
+        yield world
 
 
 def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -185,90 +185,15 @@ class AsyncRunWatch(AsyncIterator[RunUpdate]):
 
 
 # ---------------------------------------------------------------------- hub listeners
-class _SyncListener:
-    """Hands a subscription's news to one synchronous iterator through a queue."""
+class _QueueListener:
+    """Hands a subscription's news to one consumer as ``(kind, payload)`` items."""
 
     def __init__(self, deadline: float | None) -> None:
-        self.queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self.visible = True
-        self.deadline = deadline
-
-    def on_update(self, update: RunUpdate) -> None:
-        self.queue.put(("update", update))
-
-    def on_health(self, health: Health) -> None:
-        self.queue.put(("health", health))
-
-    def on_error(self, error: BaseException) -> None:
-        self.queue.put(("error", error))
-
-    def on_timeout(self) -> None:
-        self.queue.put(("timeout", None))
-
-
-class _StateChanges:
-    """Turns the hub's stream of changes into one update per state change (plus the last)."""
-
-    def __init__(self) -> None:
-        self.last: RunState | None = None
-
-    def accept(self, update: RunUpdate) -> RunUpdate | None:
-        if update.state == self.last and not update.is_terminal:
-            return None
-        accepted = replace(update, previous_state=self.last)
-        self.last = update.state
-        return accepted
-
-
-def watch_updates(
-    hub: Hub,
-    source: RunSource,
-    run_id: int,
-    *,
-    timeout: float | None,
-    cancel: threading.Event | None,
-) -> Iterator[RunUpdate]:
-    """Updates of one run from the hub until it ends, ``cancel`` is set, or ``timeout`` passes."""
-    deadline = None if timeout is None else hub.clock.monotonic() + timeout
-    listener = _SyncListener(deadline)
-    subscription = hub.subscribe(source, run_id, listener)
-    changes = _StateChanges()
-    try:
-        while True:
-            if cancel is not None and cancel.is_set():
-                return
-            try:
-                kind, payload = listener.queue.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            if kind == "update":
-                update = changes.accept(payload)
-                if update is not None:
-                    yield update
-                    if update.is_terminal:
-                        return
-            elif kind == "error":
-                raise payload
-            elif kind == "timeout":
-                raise WaitTimeoutError(run_id, timeout or 0.0, changes.last.value if changes.last else None)
-    finally:
-        subscription.close()
-
-
-class _AsyncListener:
-    """Hands a subscription's news to one coroutine's queue on its own event loop."""
-
-    def __init__(self, deadline: float | None) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.visible = True
         self.deadline = deadline
 
     def _put(self, item: tuple[str, Any]) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
-        except RuntimeError:  # the caller's loop is gone; nobody is listening
-            return
+        raise NotImplementedError
 
     def on_update(self, update: RunUpdate) -> None:
         self._put(("update", update))
@@ -283,6 +208,88 @@ class _AsyncListener:
         self._put(("timeout", None))
 
 
+class _SyncListener(_QueueListener):
+    """For one synchronous iterator: a thread-safe queue."""
+
+    def __init__(self, deadline: float | None) -> None:
+        super().__init__(deadline)
+        self.queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+    def _put(self, item: tuple[str, Any]) -> None:
+        self.queue.put(item)
+
+
+class _StateChanges:
+    """Turns the hub's stream of news into one update per state change (plus the last)."""
+
+    def __init__(self, run_id: int, timeout: float | None) -> None:
+        self.run_id = run_id
+        self.timeout = timeout
+        self.last: RunState | None = None
+
+    def accept(self, update: RunUpdate) -> RunUpdate | None:
+        if update.state == self.last and not update.is_terminal:
+            return None
+        accepted = replace(update, previous_state=self.last)
+        self.last = update.state
+        return accepted
+
+    def handle(self, kind: str, payload: Any) -> RunUpdate | None:
+        """The update to yield for one item (None: nothing to yield); raises errors and timeouts."""
+        if kind == "update":
+            return self.accept(payload)
+        if kind == "error":
+            raise payload
+        if kind == "timeout":
+            raise WaitTimeoutError(self.run_id, self.timeout or 0.0, self.last.value if self.last else None)
+        return None  # health news is for panels
+
+
+def watch_updates(
+    hub: Hub,
+    source: RunSource,
+    run_id: int,
+    *,
+    timeout: float | None,
+    cancel: threading.Event | None,
+) -> Iterator[RunUpdate]:
+    """Updates of one run from the hub until it ends, ``cancel`` is set, or ``timeout`` passes."""
+    deadline = None if timeout is None else hub.clock.monotonic() + timeout
+    listener = _SyncListener(deadline)
+    subscription = hub.subscribe(source, run_id, listener)
+    changes = _StateChanges(run_id, timeout)
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                return
+            try:
+                kind, payload = listener.queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            update = changes.handle(kind, payload)
+            if update is not None:
+                yield update
+                if update.is_terminal:
+                    return
+    finally:
+        subscription.close()
+
+
+class _AsyncListener(_QueueListener):
+    """For one coroutine: an asyncio queue on the coroutine's own event loop."""
+
+    def __init__(self, deadline: float | None) -> None:
+        super().__init__(deadline)
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def _put(self, item: tuple[str, Any]) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the caller's loop is gone; nobody is listening
+            return
+
+
 async def awatch_updates(
     hub: Hub,
     source: RunSource,
@@ -295,7 +302,7 @@ async def awatch_updates(
     deadline = None if timeout is None else hub.clock.monotonic() + timeout
     listener = _AsyncListener(deadline)
     subscription = hub.subscribe(source, run_id, listener)
-    changes = _StateChanges()
+    changes = _StateChanges(run_id, timeout)
     try:
         while True:
             getter = asyncio.ensure_future(listener.queue.get())
@@ -311,17 +318,11 @@ async def awatch_updates(
                         fut.cancel()
             if not getter.done() or getter.cancelled():
                 return  # cancelled by the event
-            kind, payload = getter.result()
-            if kind == "update":
-                update = changes.accept(payload)
-                if update is not None:
-                    yield update
-                    if update.is_terminal:
-                        return
-            elif kind == "error":
-                raise payload
-            elif kind == "timeout":
-                raise WaitTimeoutError(run_id, timeout or 0.0, changes.last.value if changes.last else None)
+            update = changes.handle(*getter.result())
+            if update is not None:
+                yield update
+                if update.is_terminal:
+                    return
             if cancel is not None and cancel.is_set():
                 return
     finally:

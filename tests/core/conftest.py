@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -25,36 +26,34 @@ class World:
     driver: Driver
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
+@contextmanager
+def virtual_world(*, seed: int = 0, paused: bool = False) -> Iterator[World]:
+    """Sandbox + hub + Jobs on one ManualClock, with a VirtualTime driver (maybe paused)."""
     clock = ManualClock()
-    with Sandbox(clock=clock, seed=0) as sb:
-        hub = Hub(clock=clock, rng=random.Random(0))
-        jobs = Jobs.from_env(
-            config=sb.config(), client=sb.client(instant_retries=True), env=sb.env(), hub=hub, clock=clock
-        )
-        driver = Driver(clock, hub).start()
-        try:
-            yield World(sb, clock, hub, jobs, driver)
-        finally:
-            driver.stop()
-            hub.shutdown()
-
-
-@pytest.fixture
-def still_world() -> Iterator[World]:
-    """Like ``world`` but time moves only when the test says so (the driver starts paused)."""
-    clock = ManualClock()
-    with Sandbox(clock=clock, seed=0) as sb:
-        hub = Hub(clock=clock, rng=random.Random(0))
+    with Sandbox(clock=clock, seed=seed) as sb:
+        hub = Hub(clock=clock, rng=random.Random(seed))
         jobs = Jobs.from_env(
             config=sb.config(), client=sb.client(instant_retries=True), env=sb.env(), hub=hub, clock=clock
         )
         driver = Driver(clock, hub)
-        driver.pause()
+        if paused:
+            driver.pause()
         driver.start()
         try:
             yield World(sb, clock, hub, jobs, driver)
         finally:
             driver.stop()
             hub.shutdown()
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with virtual_world() as w:
+        yield w
+
+
+@pytest.fixture
+def still_world() -> Iterator[World]:
+    """Like ``world`` but time moves only when the test says so (the driver starts paused)."""
+    with virtual_world(paused=True) as w:
+        yield w
