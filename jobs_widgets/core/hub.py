@@ -47,6 +47,7 @@ __all__ = ["Health", "Hub", "Listener", "RunSource", "Subscription", "get_hub", 
 log = logging.getLogger("jobs_widgets.hub")
 T = TypeVar("T")
 HISTORY_SIZE = 50
+CLOCK_SKEW_S = 5.0
 _SLOW_STATES = frozenset({RunState.QUEUED, RunState.BLOCKED})
 
 
@@ -661,10 +662,14 @@ class Hub:
 
     def _interval(self, sub: _Sub, run: Run, policy: PollPolicy) -> float:
         eta = self._etas.get(sub.group.key)
-        elapsed = run.elapsed_s(self.clock.time())
+        now = self.clock.time()
+        elapsed = run.elapsed_s(now)
+        # A start "in the future" means the service's clock and ours disagree (a sped-up
+        # sandbox watched on a real clock, say): the history cannot be placed in time.
+        skewed = run.start_ms is not None and run.start_ms / 1000 > now + CLOCK_SKEW_S
         if run.state is RunState.TERMINATING:
             base = policy.min_interval
-        elif run.state in _SLOW_STATES or eta is None or elapsed is None:
+        elif run.state in _SLOW_STATES or eta is None or elapsed is None or skewed:
             base = policy.backoff(sub.polls - 1)
         else:
             base = policy.interval_with_history(elapsed, eta)

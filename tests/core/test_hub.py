@@ -321,3 +321,15 @@ def test_many_threads_subscribing_at_once_to_a_new_hub_all_get_their_runs(world:
         thread.join()
     assert hub.wait_idle(5) and hub.watching == len(run_ids)
     hub.shutdown()
+
+
+def test_a_sped_up_sandbox_watched_on_a_real_clock_is_still_followed_closely() -> None:
+    """Runs that start "in the future" (clock skew) fall back to backoff, not to the cap."""
+    with Sandbox(speed=50, seed=0) as sb:
+        hub = Hub()
+        jobs = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub)
+        started = time.monotonic()
+        states = [u.state for u in jobs("report").run_and_wait()]
+        hub.shutdown()
+    assert states[-1] is RunState.SUCCEEDED
+    assert time.monotonic() - started < 15  # the cap alone would have meant 30 s and more
