@@ -136,11 +136,27 @@ def _table_text(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: 
     return "\n".join(lines)
 
 
+def inert_html(body: str) -> str:
+    """``body`` inside a root that notebook front ends must not typeset.
+
+    JupyterLab (and classic Notebook) run MathJax over HTML outputs, so a remote text
+    such as ``$\\href{https://evil.example}{run page}$`` would become a link or coloured
+    math that the product never emitted. MathJax skips elements with these classes.
+    """
+    return f'<div class="jw-result mathjax_ignore tex2jax_ignore">{body}</div>'
+
+
 class _Rich:
-    """Shared repr plumbing: subclasses implement ``_text`` and ``_repr_html_``."""
+    """Shared repr plumbing: subclasses implement ``_text`` and ``_html``."""
 
     def _text(self) -> str:
         raise NotImplementedError
+
+    def _html(self) -> str:
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return inert_html(self._html())
 
     def __repr__(self) -> str:
         return self._text()
@@ -165,7 +181,7 @@ class Message(_Rich):
         suffix = f"  {self.url}" if safe_url(self.url) else ""
         return visible(self.text) + suffix
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         more = f" ({link(self.url, 'run page')})" if safe_url(self.url) else ""
         return f'<div class="jw-message">{esc(self.text)}{more}</div>'
 
@@ -216,7 +232,7 @@ class JobsList(_Rich):
             return "No jobs configured. Set DATABRICKS_JOB_<KEY>=<job id>, or try %jobs sandbox start."
         return _table_text(self.COLUMNS, [self._cells(r, False) for r in self.rows], self._caption())
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         if not self.rows:
             return f"<div>{esc(self._text())}</div>"
         return _table_html(self.COLUMNS, [self._cells(r, True) for r in self.rows], self._caption())
@@ -252,7 +268,7 @@ class RunsTable(_Rich):
             return f"No {'active ' if self.active_only else ''}runs of {self.key}."
         return _table_text(self.COLUMNS, [self._cells(r, False) for r in self.runs], self._caption())
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         if not self.runs:
             return f"<div>{esc(self._text())}</div>"
         return _table_html(self.COLUMNS, [self._cells(r, True) for r in self.runs], self._caption())
@@ -338,7 +354,7 @@ class RunSummary(_Rich):
             lines.append(visible(self.note))
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         run = self.run
         parts = [
             f'<div class="jw-run"><b>{esc(self.key)}</b> run {link(run.run_page_url, str(run.run_id))}: {state_html(run.state)}'
@@ -396,7 +412,7 @@ class OutputView(_Rich):
                 lines.append(f"  {label}: {body}" if "\n" not in text else f"  {label}:\n    {body}")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         parts = [
             f"<div><b>Output of {esc(self.key)} run {self.output.run_id}</b> ({state_html(self.output.state)})</div>"
         ]
@@ -430,7 +446,7 @@ class KeyValues(_Rich):
             [visible(self.title), *(f"  {k.ljust(width)}  {one_line(v, 500)}" for k, v in self.items)]
         )
 
-    def _repr_html_(self) -> str:
+    def _html(self) -> str:
         rows = "".join(
             f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{esc(v)}</td></tr>"
             for k, v in self.items

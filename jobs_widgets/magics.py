@@ -841,7 +841,11 @@ class _Progress:
 
         from IPython.display import HTML, display
 
-        body = HTML("<pre class='jw-progress-log'>" + html.escape("\n".join(self._lines)) + "</pre>")
+        from jobs_widgets._render import inert_html
+
+        body = HTML(
+            inert_html("<pre class='jw-progress-log'>" + html.escape("\n".join(self._lines)) + "</pre>")
+        )
         if self._handle is None:
             self._handle = display(body, display_id=True)
         else:

@@ -21,7 +21,7 @@ from typing import Any, TypeGuard
 import anywidget
 import traitlets
 
-from jobs_widgets._render import RunSummary, duration, esc, link, state_html
+from jobs_widgets._render import RunSummary, duration, esc, inert_html, link, state_html
 from jobs_widgets._snapshot import build_snapshot
 from jobs_widgets.core import (
     Health,
@@ -492,7 +492,7 @@ class JobPanel(anywidget.AnyWidget):
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data or {})
         data["text/plain"] = repr(self)
-        data["text/html"] = self._html_snapshot()
+        data["text/html"] = inert_html(self._html_snapshot())
         return data, metadata
 
     def _html_snapshot(self) -> str:

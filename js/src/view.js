@@ -275,7 +275,8 @@ export function buildSkeleton(idPrefix) {
 
   const root = h(
     "div",
-    { class: "jw-panel", "data-state": "IDLE" },
+    // mathjax_ignore: a front end that typesets outputs must leave remote text as text.
+    { class: "jw-panel mathjax_ignore tex2jax_ignore", "data-state": "IDLE" },
     h(
       "div",
       { class: "jw-header" },

@@ -24,6 +24,7 @@ describe("initial render", () => {
 
     const panel = $(".jw-panel");
     expect(panel.dataset.state).toBe("RUNNING");
+    expect(panel.classList.contains("mathjax_ignore")).toBe(true); // remote "$...$" is not typeset
     expect($(".jw-header .jw-job-name").textContent).toBe("Nightly ETL");
     expect($(".jw-header .jw-job-key").textContent).toBe("nightly_etl");
 
