@@ -122,7 +122,7 @@ def test_job_ids_in_params_never_override_the_configured_job(
 # ----------------------------------------------------------------------------- malformed configuration
 class _Html(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = b"{}" if self.path.startswith("/.well-known") else b"<html>not databricks</html>"
+        body = b"<html>not databricks</html>"  # every path, well-known probe included
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -141,7 +141,7 @@ def html_host() -> Iterator[str]:
 
 
 def test_malformed_configuration_gives_one_clear_message_fast(
-    sb: Sandbox, html_host: str, monkeypatch: pytest.MonkeyPatch
+    sb: Sandbox, html_host: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "jobs_widgets")
@@ -203,6 +203,9 @@ def test_malformed_configuration_gives_one_clear_message_fast(
             took = time.perf_counter() - started
             assert message in text, (line, text)
             assert "\n" not in text and "Traceback" not in text and took < 10, (line, took)
+            warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+            assert warnings == [], line  # ...and nothing else (no SDK warning beside it)
+            caplog.clear()
         # ...and the notebook stays usable.
         for name in [n for n in os.environ if n.startswith("DATABRICKS_")]:
             monkeypatch.delenv(name)

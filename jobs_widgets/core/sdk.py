@@ -13,6 +13,7 @@ seconds, so a wrong ``DATABRICKS_HOST`` is one clear message in seconds.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import re
 import socket
@@ -33,8 +34,33 @@ _serials = itertools.count(1)
 _MISSING_FILE = str(Path("/nonexistent/jobs-widgets/.databrickscfg"))
 
 
+class _QuietHostProbe(logging.Filter):
+    """Demote databricks-sdk's "failed to resolve config from host metadata" to DEBUG.
+
+    ``Config()`` probes ``/.well-known/databricks-config`` and, on any failure, logs a
+    WARNING and carries on. In a notebook that warning is a red stderr line next to our
+    own one-line error (or, for a workspace without the endpoint, on every client), so
+    it is kept for those who log at DEBUG and hidden from everyone else.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and str(record.msg).startswith(
+            "Failed to automatically resolve config from host metadata"
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            # handlers don't re-check the logger's level: drop it unless DEBUG is on
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_QUIET_HOST_PROBE = _QuietHostProbe()
+
+
 def _sdk() -> Any:
     """The databricks.sdk modules we use, imported on first call."""
+    sdk_logger = logging.getLogger("databricks.sdk")
+    if _QUIET_HOST_PROBE not in sdk_logger.filters:
+        sdk_logger.addFilter(_QUIET_HOST_PROBE)
     import requests
     from databricks.sdk import WorkspaceClient, errors
     from databricks.sdk.clock import Clock as SdkClock
