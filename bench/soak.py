@@ -151,6 +151,12 @@ def soak(runs: int = 500, seed: int = 0, concurrency: int = 24, deadline_s: floa
                     ][:5],
                     "outcomes": dict(Counter(state.value for state in truth.values())),
                     "run_now_transient_failures_retried": start_failures,
+                    "run_now_requests": sum(1 for r in requests if r.endpoint == "run-now"),
+                    # the sandbox started the run but the answer never arrived: only the
+                    # idempotency token keeps the retry from starting a second run
+                    "run_now_answers_lost": sum(
+                        1 for r in requests if r.endpoint == "run-now" and r.fault in {"drop", "latency"}
+                    ),
                     "unhandled_exceptions": len(worker_errors) + len(thread_errors) + len(errors.records),
                     "unhandled_examples": (worker_errors + thread_errors + errors.records)[:5],
                     "degraded_periods": hub_stats.degraded_periods,
@@ -186,6 +192,8 @@ def print_report(result: dict[str, Any]) -> None:
         ("... recovered", result["recoveries"]),
         ("threads alive after shutdown (beyond baseline)", result["threads_left_after_shutdown"]),
         ("asyncio tasks alive after shutdown", result["asyncio_tasks_left"]),
+        ("run-now requests sent (SDK retries included)", result["run_now_requests"]),
+        ("... run started but the answer was lost (drop/timeout)", result["run_now_answers_lost"]),
         (
             "run_now transient failures, retried with the same token",
             result["run_now_transient_failures_retried"],
