@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -304,12 +304,15 @@ def test_unload_leaves_no_threads(shell: InteractiveShell) -> None:
     assert extra == [], extra
 
 
-def _interrupt_main_after(seconds: float) -> threading.Thread:
+def _interrupt_main_when(ready: Callable[[], bool], timeout: float = 30) -> threading.Thread:
+    """Ctrl-C the main thread once ``ready()`` (not after a fixed time: a slow start must not be hit)."""
     main = threading.main_thread().ident
     assert main is not None
 
     def fire() -> None:
-        time.sleep(seconds)
+        deadline = time.monotonic() + timeout
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.01)
         signal.pthread_kill(main, signal.SIGINT)
 
     thread = threading.Thread(target=fire)
@@ -323,7 +326,9 @@ def test_wait_interrupted_detaches_or_cancels(
 ) -> None:
     engine = magic(ip).sandbox.engine
     engine.script("report", duration_s=36_000)
-    firing = _interrupt_main_after(0.5)
+    hub = magic(ip)._sandbox_hub
+    assert hub is not None
+    firing = _interrupt_main_when(lambda: hub.watching > 0)  # the wait has begun
     result = jobs(ip, f"run report --wait --on-interrupt {mode}")
     firing.join()
     run_id = result.run.run_id
@@ -394,7 +399,11 @@ _WORDS = st.sampled_from(
 _LINES = st.lists(st.one_of(_WORDS, st.text(max_size=8)), max_size=6).map(" ".join)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(line=_LINES)
 def test_random_arguments_only_raise_usage_errors(ip: InteractiveShell, line: str) -> None:
     if "sandbox" in line and "stop" in line:

@@ -37,6 +37,7 @@ def _jobs(sb: Sandbox, hub: Hub) -> Jobs:
 def test_every_run_id_method_refuses_other_jobs_runs_before_any_write(sb: Sandbox) -> None:
     hub = Hub(clock=sb.clock)
     jobs = _jobs(sb, hub)
+    sb.engine.script("train", duration_s=36_000)  # still running when the test ends, however slow
     other = jobs("train").run_now()
     etl = jobs("etl")
     sb.clear_requests()
@@ -69,6 +70,7 @@ def test_panel_and_magic_commands_keep_the_scope(sb: Sandbox, monkeypatch: pytes
 
     hub = Hub(clock=sb.clock)
     jobs = _jobs(sb, hub)
+    sb.engine.script("train", duration_s=36_000)  # still running when the test ends, however slow
     other = jobs("train").run_now()
     panel = JobPanel(jobs("etl"))
     panel.wait_idle()

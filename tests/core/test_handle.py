@@ -114,7 +114,8 @@ def test_cancel_event_ends_the_wait_promptly_mid_sleep(still_world: World) -> No
     started = time.perf_counter()
     cancel.set()
     thread.join(5)
-    assert not thread.is_alive() and time.perf_counter() - started < 1.0
+    # the hub's next poll is far away in (frozen) virtual time: only the event can end it
+    assert not thread.is_alive() and time.perf_counter() - started < 3.0
     assert results == []
     assert still_world.hub.wait_idle(5) and still_world.hub.watching == 0
 
