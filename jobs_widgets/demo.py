@@ -41,6 +41,7 @@ def notebooks_dir() -> Path:
 def run_headless(speed: float = 20.0, out: _Print = print) -> int:
     """Execute the quickstart in a real kernel against a sandbox; print what each run did."""
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -51,8 +52,11 @@ def run_headless(speed: float = 20.0, out: _Print = print) -> int:
         out(f"Sandbox workspace at {sb.host} ({speed:g}x real time). Executing {source.name} ...")
         env = {**os.environ, **sb.attach_env()}
         started = time.perf_counter()
+        # IPC sockets in the private work dir: nothing listens on TCP, and ipykernel has
+        # nothing to warn about (it warns on every unencrypted TCP kernel).
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
         client = NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+            nb, km=kernel, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
         )
         try:
             client.execute(env=env)
@@ -60,6 +64,8 @@ def run_headless(speed: float = 20.0, out: _Print = print) -> int:
             out(f"A cell failed:\n{exc}")
             return 1
         finally:
+            if kernel.has_kernel:  # we own the kernel manager, so nbclient leaves it running
+                kernel.shutdown_kernel(now=False)
             executed = workdir / source.name
             nbformat.write(nb, executed)
         took = time.perf_counter() - started

@@ -59,3 +59,4 @@ def test_wheel_contains_the_front_end_and_runs_the_headless_demo(tmp_path: Path)
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "Runs this demo drove:" in demo.stdout and "CANCELED" in demo.stdout
+    assert "WARNING" not in demo.stdout + demo.stderr, demo.stderr[-2000:]  # a clean first impression
