@@ -357,13 +357,15 @@ export function buildParams(params, max = 20) {
  * One task row of a run.
  * @param {TaskRun} task
  * @param {number} now
+ * @param {string} [shownAbove] a message the failure box already shows (not repeated here)
  * @returns {HTMLLIElement}
  */
-export function buildTaskRow(task, now) {
+export function buildTaskRow(task, now, shownAbove = "") {
   const key = truncateText(task.task_key || "(unnamed task)", LIMITS.name);
   const name = linkOrText(task.run_page_url, key, "jw-task-key", `Open task ${key} in Databricks`);
+  const text = task.state_message.trim();
   const message =
-    task.state !== "SUCCEEDED" && task.state_message.trim() !== ""
+    task.state !== "SUCCEEDED" && text !== "" && text !== shownAbove
       ? h("span", { class: "jw-task-message" }, truncateText(task.state_message, LIMITS.taskMessage))
       : null;
   return h(

@@ -377,12 +377,13 @@ function render({ model, el }) {
     if (run && run.tasks.length > 0) {
       /** @type {Map<string, number>} */
       const seen = new Map();
+      const shownAbove = run.failure?.state_message.trim() ?? "";
       const items = run.tasks.map((task) => {
         const n = seen.get(task.task_key) ?? 0;
         seen.set(task.task_key, n + 1);
         const { duration_ms, ...stable } = task;
-        const sig = JSON.stringify([stable, isTaskTicking(task) ? null : duration_ms]);
-        return { key: `${task.task_key}#${n}`, sig, build: () => buildTaskRow(task, now), task };
+        const sig = JSON.stringify([stable, isTaskTicking(task) ? null : duration_ms, shownAbove]);
+        return { key: `${task.task_key}#${n}`, sig, build: () => buildTaskRow(task, now, shownAbove), task };
       });
       const nodes = reconcile(ui.tasks, items);
       taskRows = nodes.map((node, i) => ({ node, task: items[i].task }));

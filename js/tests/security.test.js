@@ -143,7 +143,7 @@ describe("huge data", () => {
       new FakeModel({
         run: finishedRun("FAILED", {
           state_message: mb,
-          tasks: [makeTask({ state: "FAILED", state_message: mb })],
+          tasks: [makeTask({ state: "FAILED", state_message: `task: ${mb}` })],
           failure: { task_key: "t", state_message: mb, error: mb, error_trace: trace },
         }),
         error: mb,

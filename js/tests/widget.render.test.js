@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ETA, FakeModel, HISTORY, T0, finishedRun, makeRun, mount } from "./helpers.js";
+import { ETA, FakeModel, HISTORY, T0, finishedRun, makeRun, makeTask, mount } from "./helpers.js";
 
 /** @type {(() => void)[]} */
 let toUnmount = [];
@@ -135,6 +135,17 @@ describe("initial render", () => {
     const details = /** @type {HTMLDetailsElement} */ ($("details.jw-trace"));
     expect(details.open).toBe(false);
     expect(details.querySelector("pre")?.textContent).toBe("Traceback:\n  File x\nValueError: bad row");
+  });
+
+  it("does not repeat the failure box's message in the failed task's row", () => {
+    const failure = { task_key: "transform", state_message: "Task transform failed", error: null, error_trace: null };
+    const tasks = [
+      makeTask({ task_key: "transform", state: "FAILED", state_message: "Task transform failed" }),
+      makeTask({ task_key: "load", state: "SKIPPED", state_message: "Upstream task(s) transform failed" }),
+    ];
+    const { $$ } = view(new FakeModel({ run: finishedRun("FAILED", { failure, tasks }) }));
+    expect($$(".jw-task-message").map((el) => el.textContent)).toEqual(["Upstream task(s) transform failed"]);
+    expect($$(".jw-failure-message").map((el) => el.textContent)).toEqual(["Task transform failed"]);
   });
 });
 
