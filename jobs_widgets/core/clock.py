@@ -19,7 +19,7 @@ import threading
 import time as _time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "ScaledClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "ScaledClock", "SystemClock", "as_clock"]
 
 
 @runtime_checkable
@@ -41,6 +41,57 @@ class Clock(Protocol):
     async def async_sleep(self, seconds: float) -> None:
         """Suspend the calling coroutine for ``seconds`` of this clock's time."""
         ...
+
+
+class _MinimalClock:
+    """A clock that only offers ``monotonic()`` and ``sleep()``, completed.
+
+    ``time()`` follows ``monotonic()`` from the epoch reading taken when wrapped (so a
+    virtual clock's epoch moves with it). ``async_sleep`` checks the clock in short real
+    pauses instead of blocking a thread, so a sleeping coroutine can still be cancelled
+    and a virtual clock that jumps forward is noticed within 50 ms.
+    """
+
+    POLL_S = 0.05
+
+    def __init__(self, base: object) -> None:
+        self._base = base
+        self._epoch0 = _time.time() - self.monotonic()
+
+    def monotonic(self) -> float:
+        return float(self._base.monotonic())  # type: ignore[attr-defined]
+
+    def time(self) -> float:
+        return self._epoch0 + self.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self._base.sleep(seconds)  # type: ignore[attr-defined]
+
+    async def async_sleep(self, seconds: float) -> None:
+        deadline = self.monotonic() + max(0.0, seconds)
+        await asyncio.sleep(0)
+        while self.monotonic() < deadline:  # noqa: ASYNC110 (a foreign clock cannot notify us)
+            await asyncio.sleep(self.POLL_S)
+
+    def __repr__(self) -> str:
+        return f"as_clock({self._base!r})"
+
+
+def as_clock(clock: object | None) -> Clock:
+    """``clock`` as a full :class:`Clock` (None: the real one).
+
+    Anything with ``monotonic()`` and ``sleep()`` is accepted; ``time()`` and
+    ``async_sleep()`` are supplied when missing. Anything else is a one-line TypeError
+    here rather than a crash later on the hub's thread.
+    """
+    if clock is None:
+        return SystemClock()
+    if isinstance(clock, Clock):
+        return clock
+    missing = [name for name in ("monotonic", "sleep") if not callable(getattr(clock, name, None))]
+    if missing:
+        raise TypeError(f"a clock needs monotonic() and sleep(); {clock!r} has no {' or '.join(missing)}()")
+    return _MinimalClock(clock)
 
 
 class SystemClock:

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from jobs_widgets.core.clock import Clock, SystemClock
+from jobs_widgets.core.clock import Clock, as_clock
 from jobs_widgets.core.errors import JobsApiError
 from jobs_widgets.core.eta import Eta
 from jobs_widgets.core.models import Run, RunUpdate
@@ -187,7 +187,7 @@ class Hub:
         max_workers: int = 4,
         name: str = "jobs-widgets-hub",
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = as_clock(clock)
         self.rng = rng or random.Random()
         self.policy = policy or PollPolicy()
         self.stats = HubStats()
@@ -358,6 +358,9 @@ class Hub:
             loop.run_until_complete(self._main_task)
         except asyncio.CancelledError:
             pass
+        except Exception as exc:  # a bug, or a clock that fails: end every wait, never hang it
+            log.exception("jobs_widgets hub: stopped")
+            self._fail_everyone(exc)
         finally:
             pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in pending:
@@ -369,6 +372,21 @@ class Hub:
             with self._idle:
                 self._sleeping = True
                 self._idle.notify_all()
+
+    def _fail_everyone(self, exc: Exception) -> None:
+        """The loop died: close the hub and tell every listener why (waits raise it)."""
+        with self._lock:
+            self._closed = True
+            subs = list(self._subs.values())
+        for pool in (self._executor, self._work):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        stopped = RuntimeError(f"the jobs_widgets hub stopped: {type(exc).__name__}: {exc}")
+        for sub in subs:
+            sub.done = True
+            for listener in list(sub.listeners):
+                with contextlib.suppress(Exception):
+                    listener.on_error(stopped)
 
     def _stop_loop(self) -> None:
         for sub in list(self._subs.values()):

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.cache import ReadCache
-from jobs_widgets.core.clock import Clock, SystemClock
+from jobs_widgets.core.clock import Clock, SystemClock, as_clock
 from jobs_widgets.core.config import JobConfig, JobEntry, discover_jobs
 from jobs_widgets.core.errors import UnknownJobError
 from jobs_widgets.core.handle import JobHandle
@@ -64,7 +64,9 @@ class Jobs:
         self._client = client
         self._env = env
         self._hub = hub
-        self.clock: Clock = clock or (hub.clock if hub is not None else SystemClock())
+        self.clock: Clock = (
+            as_clock(clock) if clock is not None else (hub.clock if hub is not None else SystemClock())
+        )
         self.cache = ReadCache(self.clock, ttl=cache_ttl)
         self._gateway: Gateway | None = None
         self._gateways: dict[int, Gateway] = {}
@@ -94,6 +96,7 @@ class Jobs:
         if hub is None and clock is not None:
             from jobs_widgets.core.hub import Hub
 
+            clock = as_clock(clock)  # once, so the hub and these handles read one clock
             hub = Hub(clock=clock, rng=rng)
         return cls(entries, client=client, env=env, hub=hub, clock=clock, cache_ttl=cache_ttl)
 

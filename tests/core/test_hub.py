@@ -335,3 +335,62 @@ def test_a_sped_up_sandbox_watched_on_a_real_clock_is_still_followed_closely() -
         hub.shutdown()
     assert states[-1] is RunState.SUCCEEDED
     assert time.monotonic() - started < 15  # the cap alone would have meant 30 s and more
+
+
+class _RealTwoMethodClock:
+    """A user's own clock: only monotonic() and sleep(), as DESIGN.md section 4 asks."""
+
+    broken = False
+
+    def monotonic(self) -> float:
+        if self.broken:
+            raise OSError("clock source lost")
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def test_a_user_clock_with_monotonic_and_sleep_drives_the_waits() -> None:
+    quick = JobSpec(
+        key="quick",
+        name="quick",
+        tasks=[TaskSpec("t", "notebook")],
+        history_runs=0,  # no history: the hub backs off from 2 s (nothing to place in time)
+        behaviour=Behaviour(
+            median_s=1, sigma=0.01, fail_rate=0.0, queue_s=(0, 0), setup_s=(0, 0), cleanup_s=(0, 0)
+        ),
+    )
+    with Sandbox(speed=1, seed=0, jobs=[quick]) as sb:
+        jobs = Jobs.from_env(client=sb.client(), env=sb.env(), clock=_RealTwoMethodClock())
+        started = time.monotonic()
+        final = list(jobs("quick").run_and_wait(timeout=60))[-1]
+        jobs.hub.shutdown()
+    assert final.state is RunState.SUCCEEDED
+    assert time.monotonic() - started < 20  # polled on the user's clock, not stuck
+
+
+def test_a_hub_that_dies_ends_every_wait_with_the_reason() -> None:
+    clock = _RealTwoMethodClock()
+    with Sandbox(speed=1, seed=0) as sb:
+        sb.engine.script("report", duration_s=3600)
+        jobs = Jobs.from_env(client=sb.client(), env=sb.env(), clock=clock)
+        waiting = jobs("report").run_and_wait()
+        next(waiting)  # subscribed and watching
+        clock.broken = True
+        outcome: list[BaseException] = []
+
+        def drain() -> None:
+            try:
+                list(waiting)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=drain)
+        thread.start()
+        thread.join(30)  # the hub's next wake-up (a few seconds) meets the broken clock
+        assert not thread.is_alive(), "a dead hub left the wait hanging"
+        assert len(outcome) == 1 and "the jobs_widgets hub stopped: OSError: clock source lost" in str(
+            outcome[0]
+        )
+        jobs.hub.shutdown()

@@ -11,6 +11,7 @@ import time
 import pytest
 from jobs_widgets.core import Eta, ManualClock, PollPolicy, ScaledClock, SystemClock
 from jobs_widgets.core.cache import ReadCache
+from jobs_widgets.core.clock import as_clock
 
 
 def test_manual_clock_wakes_sleepers_in_deadline_order() -> None:
@@ -68,6 +69,44 @@ def test_system_and_scaled_clocks() -> None:
     asyncio.run(scaled.async_sleep(1.0))
     with pytest.raises(ValueError):
         ScaledClock(0)
+
+
+class _TwoMethodClock:
+    """What DESIGN.md asks of an injected clock, and nothing more."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_a_clock_with_only_monotonic_and_sleep_is_completed() -> None:
+    base = _TwoMethodClock()
+    clock = as_clock(base)
+    epoch = clock.time()
+    assert abs(epoch - time.time()) < 5
+    clock.sleep(30)
+    assert clock.monotonic() == 130.0 and clock.time() == pytest.approx(epoch + 30)
+
+    async def sleep_while_time_jumps() -> float:
+        started = time.monotonic()
+        threading.Timer(0.1, lambda: base.sleep(60)).start()  # another thread moves time
+        await clock.async_sleep(50)
+        return time.monotonic() - started
+
+    assert asyncio.run(sleep_while_time_jumps()) < 2.0
+    assert as_clock(None).__class__ is SystemClock
+    manual = ManualClock()
+    assert as_clock(manual) is manual
+
+
+def test_a_non_clock_is_refused_in_one_line() -> None:
+    with pytest.raises(TypeError, match=r"a clock needs monotonic\(\) and sleep\(\); .* has no sleep\(\)"):
+        as_clock(type("HalfClock", (), {"monotonic": lambda self: 0.0})())
 
 
 def test_eta_fits_the_history() -> None:
