@@ -28,6 +28,7 @@ from jobs_widgets.core import (
     JobHandle,
     JobInfo,
     JobsApiError,
+    ParamsError,
     Run,
     RunOutput,
     RunUpdate,
@@ -115,7 +116,7 @@ class JobPanel(anywidget.AnyWidget):
         if not isinstance(handle, JobHandle):
             raise TypeError(f"JobPanel needs a JobHandle or a job key, got {type(handle_or_key).__name__}")
         if run_id is not None and not _is_run_id(run_id):
-            raise ValueError(f"run_id must be a positive integer, got {run_id!r}")
+            raise ParamsError(f"run_id must be a positive integer, got {run_id!r}", key="run_id")
         super().__init__(**kwargs)
         self._handle = handle
         self._lock = threading.RLock()
@@ -373,7 +374,8 @@ class JobPanel(anywidget.AnyWidget):
                 raise ValueError("params must be an object")
             self._start("run", lambda: self._run_now(params))
             return
-        raw_id = content.get("run_id")
+        # cancel/repair without a run id act on the run the panel shows
+        raw_id = content.get("run_id", self.run_id if kind in ("cancel", "repair") else None)
         if not _is_run_id(raw_id):
             raise ValueError(f"{kind} needs a run id, got {str(raw_id)[:40]!r}")
         run_id = raw_id

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from jobs_widgets._snapshot import build_snapshot, run_snapshot
-from jobs_widgets.core import Health, Run, RunOutput, RunState, TaskOutput
+from jobs_widgets.core import Health, ParamsError, Run, RunOutput, RunState, TaskOutput
 from jobs_widgets.widget import JobPanel
 
 from tests.core.conftest import World, virtual_world
@@ -168,8 +168,9 @@ def test_params_errors_land_in_the_error_trait(setup: Setup) -> None:
     for bad in (
         {"kind": "explode"},
         "not a dict",
-        {"kind": "cancel"},
+        {"kind": "cancel", "run_id": None},
         {"kind": "cancel", "run_id": "12"},
+        {"kind": "select"},
         {"kind": "run", "params": [1]},
     ):
         send(panel, bad)
@@ -186,7 +187,7 @@ def test_cancel_and_repair_commands(setup: Setup) -> None:
     until(lambda: panel.run is not None and not panel.run["is_terminal"] and panel.pending == "")
     run_id = panel.run_id
     assert run_id is not None
-    send(panel, {"kind": "cancel", "run_id": run_id})
+    send(panel, {"kind": "cancel"})  # no run id: the run the panel shows
     until(lambda: panel.run["state"] == "CANCELED", timeout=20)
     assert engine.run(run_id).result == "CANCELED" and panel.pending == ""
 
@@ -284,7 +285,7 @@ def test_text_and_html_fallbacks(setup: Setup) -> None:
 
 
 def test_constructor_validates(setup: Setup) -> None:
-    with pytest.raises(ValueError, match="run_id must be a positive integer"):
+    with pytest.raises(ParamsError, match="run_id must be a positive integer"):
         JobPanel(setup.jobs("etl"), run_id=0)
     with pytest.raises(TypeError, match="JobHandle or a job key"):
         JobPanel(42)  # type: ignore[arg-type]

@@ -53,7 +53,8 @@ class JobNotConfiguredError(JobsError):
 
 
 class ParamsError(JobsError, ValueError):
-    """Run parameters that cannot be sent: invalid for the job's model or task type."""
+    """Arguments that cannot be sent: run parameters invalid for the job's model or task
+    type, or a malformed run id, limit, timeout or abort mode (``key`` names which)."""
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key

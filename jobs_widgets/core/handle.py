@@ -34,13 +34,13 @@ RUN_NOW_ATTEMPTS = 3
 
 def _check_limit(limit: object) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_LIST}, got {limit!r}")
+        raise ParamsError(f"limit must be an integer from 1 to {MAX_LIST}, got {limit!r}", key="limit")
     return limit
 
 
 def _check_run_id(run_id: Any) -> int:
     if isinstance(run_id, bool) or not isinstance(run_id, int) or run_id <= 0:
-        raise ValueError(f"run_id must be a positive integer, got {run_id!r}")
+        raise ParamsError(f"run_id must be a positive integer, got {run_id!r}", key="run_id")
     return run_id
 
 
@@ -344,7 +344,9 @@ class JobHandle:
     def _timeout(self, timeout: float | None) -> float | None:
         value = self._config.wait_timeout if timeout is None else timeout
         if value is not None and (isinstance(value, bool) or not value > 0):
-            raise ValueError(f"timeout must be a positive number of seconds (or None), got {value!r}")
+            raise ParamsError(
+                f"timeout must be a positive number of seconds (or None), got {value!r}", key="timeout"
+            )
         return value
 
     def _effective_task_type(self) -> TaskType | None:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, Literal
 
-from jobs_widgets.core.errors import WaitTimeoutError
+from jobs_widgets.core.errors import ParamsError, WaitTimeoutError
 from jobs_widgets.core.hub import Health, Hub, RunSource
 from jobs_widgets.core.models import RunUpdate
 from jobs_widgets.core.states import RunState
@@ -36,7 +36,7 @@ AbortMode = Literal["detach", "cancel"]
 
 def check_abort_mode(on_abort: str) -> AbortMode:
     if on_abort not in ("detach", "cancel"):
-        raise ValueError(f'on_abort must be "detach" or "cancel", got {on_abort!r}')
+        raise ParamsError(f'on_abort must be "detach" or "cancel", got {on_abort!r}', key="on_abort")
     return on_abort  # type: ignore[return-value]
 
 

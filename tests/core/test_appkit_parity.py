@@ -408,7 +408,7 @@ def test_88_no_params(world: World) -> None:
 def test_76_81_invalid_run_ids(bad: Any) -> None:
     handle = Jobs.from_env(env={"DATABRICKS_JOB_ETL": "1"})("etl")
     for method in (handle.get_run, handle.cancel_run, handle.get_run_output, handle.repair_run, handle.watch):
-        with pytest.raises(ValueError, match="run_id must be a positive integer"):
+        with pytest.raises(ParamsError, match="run_id must be a positive integer"):
             method(bad)
 
 

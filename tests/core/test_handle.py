@@ -8,7 +8,15 @@ import threading
 import time
 
 import pytest
-from jobs_widgets.core import Jobs, JobsApiError, JobsError, RunScopeError, RunState, WaitTimeoutError
+from jobs_widgets.core import (
+    Jobs,
+    JobsApiError,
+    JobsError,
+    ParamsError,
+    RunScopeError,
+    RunState,
+    WaitTimeoutError,
+)
 from jobs_widgets.core.sdk import default_client
 
 from tests.core.conftest import World
@@ -77,7 +85,7 @@ def test_list_runs_active_only_and_last_run(world: World) -> None:
     assert [r.run_id for r in report.list_runs(active_only=True)] == [run_id]
     last = report.last_run()
     assert last is not None and last.run_id == run_id
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(ParamsError, match="limit"):
         report.list_runs(0)
 
 
@@ -126,7 +134,7 @@ def test_closing_a_watch_with_on_abort_cancel_cancels_the_run(world: World) -> N
         next(watch)
     world.sb.advance(30)
     assert world.sb.engine.run(watch.run_id).result == "CANCELED"
-    with pytest.raises(ValueError, match="on_abort"):
+    with pytest.raises(ParamsError, match="on_abort"):
         world.jobs("report").run_and_wait(on_abort="explode")
 
 
