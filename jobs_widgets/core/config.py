@@ -113,9 +113,8 @@ class JobConfig(BaseModel):
 
 def parse_job_id(value: str, variable: str) -> tuple[int | None, str | None]:
     """Parse a job id written in an environment variable: ``(id, None)`` or ``(None, problem)``."""
-    text = value.strip()
-    if _DIGITS.fullmatch(text):
-        number = int(text)
+    if _DIGITS.fullmatch(value):  # plain digits: no sign, spaces, decimals or trailing junk
+        number = int(value)
         if 0 < number <= MAX_JOB_ID:
             return number, None
     shown = value if len(value) <= 40 else value[:37] + "..."
@@ -199,10 +198,13 @@ def discover_jobs(
         key = suffix.lower()
         if key in found:
             continue
-        # An explicit entry for the same key replaces this one below, keeping its position.
+        # An explicit entry for the same key replaces this one below (and moves it last).
         found[key] = _entry(key, JobConfig(), name, env)
     if not explicit and not found and env.get(SINGLE_JOB_VAR, "").strip():
         found["default"] = _entry("default", JobConfig(), SINGLE_JOB_VAR, env)
+    # AppKit's order: env-discovered keys (env order), then explicit keys.
+    for key in explicit:
+        found.pop(key.lower(), None)
     for key, cfg in explicit.items():
         found[key.lower()] = _entry(key, cfg, _var_for(key, env), env)
     return found

@@ -39,7 +39,7 @@ def test_discovery_only_raises_documented_errors(env: dict[str, str], lookup: st
             continue
         assert handle.job_id > 0
         # The id came, digit for digit, from one of the job variables.
-        sources = [v.strip() for n, v in env.items() if n.startswith("DATABRICKS_JOB_")]
+        sources = [v for n, v in env.items() if n.startswith("DATABRICKS_JOB_")]
         assert any(v.isascii() and v.isdigit() and int(v) == handle.job_id for v in sources)
 
 
