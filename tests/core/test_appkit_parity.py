@@ -413,7 +413,9 @@ def test_76_81_invalid_run_ids(bad: Any) -> None:
 
 
 # --------------------------------------------------------------------------- gaps fixed
-@pytest.mark.parametrize("value", ["42abc", "0", "-5", "1e3", "12.9", "0x1A", "abc", "9" * 30, " 1 2 ", " 7", "7\n"])
+@pytest.mark.parametrize(
+    "value", ["42abc", "0", "-5", "1e3", "12.9", "0x1A", "abc", "9" * 30, " 1 2 ", " 7", "7\n"]
+)
 def test_gap_job_ids_must_be_positive_integers(value: str) -> None:
     jobs = Jobs.from_env(env={"DATABRICKS_JOB_ETL": value, "DATABRICKS_JOB_OK": "7"})
     assert jobs.keys() == ["etl", "ok"]  # a bad variable breaks nothing else
