@@ -12,6 +12,7 @@ seconds, so a wrong ``DATABRICKS_HOST`` is one clear message in seconds.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -53,14 +54,10 @@ class _QuietHostProbe(logging.Filter):
         return True
 
 
-_QUIET_HOST_PROBE = _QuietHostProbe()
-
-
+@functools.cache
 def _sdk() -> Any:
-    """The databricks.sdk modules we use, imported on first call."""
-    sdk_logger = logging.getLogger("databricks.sdk")
-    if _QUIET_HOST_PROBE not in sdk_logger.filters:
-        sdk_logger.addFilter(_QUIET_HOST_PROBE)
+    """The databricks.sdk modules we use, imported (and our log filter installed) once."""
+    logging.getLogger("databricks.sdk").addFilter(_QuietHostProbe())
     import requests
     from databricks.sdk import WorkspaceClient, errors
     from databricks.sdk.clock import Clock as SdkClock
