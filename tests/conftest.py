@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from jobs_widgets.core.clock import ManualClock
 from jobs_widgets.sandbox import Sandbox
 
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 _SDK_ENV_NAMES = [
     "DATABRICKS_HOST",
     "DATABRICKS_TOKEN",
@@ -27,12 +28,7 @@ _SDK_ENV_NAMES = [
     "DATABRICKS_AUTH_TYPE",
     "DATABRICKS_RUNTIME_VERSION",
     "DATABRICKS_WORKSPACE_ID",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
+    *PROXY_VARS,
 ]
 
 # Property tests check behaviour, not speed. On a fresh checkout (.hypothesis/ is git-ignored)

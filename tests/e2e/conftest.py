@@ -32,6 +32,8 @@ from typing import Any
 import pytest
 from jobs_widgets.sandbox import Sandbox
 
+from tests.conftest import PROXY_VARS
+
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROME_ARGS = [
     "--no-sandbox",
@@ -50,12 +52,7 @@ LOCAL_PREFIXES = ("http://127.0.0.1", "ws://127.0.0.1")
 
 # Nothing of the machine's Databricks set-up (or proxies) may reach the kernels.
 _SCRUBBED = (
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
+    *PROXY_VARS,
     "JUPYTER_PATH",
     "JUPYTER_CONFIG_PATH",
     "PYTHONSTARTUP",
