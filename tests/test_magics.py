@@ -201,15 +201,6 @@ def test_jobs_without_a_task_type_take_no_user_params(ip: InteractiveShell) -> N
                 os.environ.pop(name, None)
 
 
-def test_trailing_comments_are_ignored_but_hashes_in_values_kept() -> None:
-    from jobs_widgets.magics import strip_comment
-
-    assert strip_comment("sandbox start   # optional") == "sandbox start   "
-    assert strip_comment("run etl -p color=#fff") == "run etl -p color=#fff"
-    assert strip_comment('run etl --json \'{"tag": "#1"}\' # c') == 'run etl --json \'{"tag": "#1"}\' '
-    assert strip_comment("# all comment") == ""
-
-
 def test_var_expansion_in_line_magics(ip: InteractiveShell) -> None:
     ip.user_ns["key"] = "report"
     ip.user_ns["count"] = 2

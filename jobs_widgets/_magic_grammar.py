@@ -1,0 +1,216 @@
+"""The grammar of ``%jobs``: subcommands, their help, the argument parser, and the
+small parsers for run ids, ``-p``/``--json`` parameters and trailing comments.
+
+Pure functions of text, kept apart from :mod:`jobs_widgets.magics` (which acts on
+what these return) so the command line can be read, and tested, on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+
+SUBCOMMANDS = (
+    "list",
+    "run",
+    "runs",
+    "status",
+    "watch",
+    "cancel",
+    "output",
+    "repair",
+    "panel",
+    "sandbox",
+    "config",
+    "help",
+)
+KEYED = {"run", "runs", "status", "watch", "cancel", "output", "repair", "panel"}
+RUN_ID_SUBCOMMANDS = {"status", "watch", "cancel", "output", "repair"}
+TASK_TYPES = ("", "notebook", "python_wheel", "python_script", "spark_jar", "sql", "dbt", "job", "auto")
+_RUN_ID = re.compile(r"[0-9]{1,19}")
+
+HELP: dict[str, tuple[str, str, str]] = {
+    "list": ("%jobs [list]", "The configured jobs, their names and how their last run went.", "%jobs list"),
+    "run": (
+        "%jobs run KEY [-p NAME=VALUE ...] [--json JSON] [--wait] [--timeout S] [--on-interrupt detach|cancel]",
+        "Start a run. Without --wait, returns at once with a live panel; with --wait, prints each state "
+        "change and returns the final run (Ctrl-C detaches, or cancels with --on-interrupt cancel). "
+        "-p values are strings, coerced by the job's params model; --json takes a JSON object. "
+        "%%jobs run KEY takes the JSON object as the cell body.",
+        "%jobs run etl -p env=prod -p full_refresh=true --wait",
+    ),
+    "runs": (
+        "%jobs runs KEY [-n N] [--active]",
+        "Recent runs of KEY, newest first (.to_pandas() with pandas).",
+        "r = %jobs runs etl -n 50",
+    ),
+    "status": (
+        "%jobs status KEY [RUN_ID]",
+        "One run (default: the latest) with its tasks.",
+        "%jobs status etl",
+    ),
+    "watch": (
+        "%jobs watch KEY [RUN_ID]",
+        "Live panels for a run, or for every active run of KEY (re-attach after a kernel restart).",
+        "%jobs watch etl",
+    ),
+    "cancel": (
+        "%jobs cancel KEY RUN_ID",
+        "Cancel a run of KEY (refused for runs of other jobs).",
+        "%jobs cancel etl 5225",
+    ),
+    "output": (
+        "%jobs output KEY RUN_ID",
+        "Notebook results, errors, traces and logs, per task.",
+        "%jobs output etl 5225",
+    ),
+    "repair": (
+        "%jobs repair KEY RUN_ID",
+        "Re-run the failed tasks of a run (and what depends on them).",
+        "%jobs repair etl 5225",
+    ),
+    "panel": (
+        "%jobs panel KEY",
+        "A live panel for KEY: latest run, history, Run and Cancel buttons.",
+        "%jobs panel etl",
+    ),
+    "sandbox": (
+        "%jobs sandbox [start|stop|status] [--speed S] [--seed N] [--port P]",
+        "The embedded local workspace (no account needed); start points this kernel at it.",
+        "%jobs sandbox start --speed 10",
+    ),
+    "config": (
+        "%jobs config",
+        "Host, auth type, configured jobs and polling settings (never a token).",
+        "%jobs config",
+    ),
+    "help": ("%jobs help [SUBCOMMAND]", "This help, or one subcommand's.", "%jobs help run"),
+}
+
+
+def full_help() -> str:
+    lines = [
+        "%jobs: trigger, watch, cancel and inspect Databricks Lakeflow Jobs.",
+        "",
+        "Jobs are configured with DATABRICKS_JOB_<KEY>=<job id> (KEY is case-insensitive).",
+        "No workspace? `%jobs sandbox start` runs a local one.",
+        "",
+    ]
+    for usage, description, example in HELP.values():
+        lines += [usage, f"    {description}", f"    e.g. {example}", ""]
+    lines += [
+        "Settings: %config JobsMagics (default_task_type, wait_timeout, runs_limit, poll_cap,",
+        "poll_min_interval, poll_budget, prewarm). $var and {expr} are expanded in line magics.",
+    ]
+    return "\n".join(lines)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}. Try: %jobs help")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise UsageError(message.strip() if message else "see %jobs help")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="%jobs", add_help=False)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("list", add_help=False)
+    run = sub.add_parser("run", add_help=False)
+    run.add_argument("key")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    run.add_argument("--json", dest="json_params", metavar="JSON")
+    run.add_argument("--wait", action="store_true")
+    run.add_argument("--timeout", type=float)
+    run.add_argument("--on-interrupt", choices=("detach", "cancel"), default="detach")
+    runs = sub.add_parser("runs", add_help=False)
+    runs.add_argument("key")
+    runs.add_argument("-n", "--limit", type=int)
+    runs.add_argument("--active", action="store_true")
+    for name in ("status", "watch"):
+        cmd = sub.add_parser(name, add_help=False)
+        cmd.add_argument("key")
+        cmd.add_argument("run_id", nargs="?")
+    for name in ("cancel", "output", "repair"):
+        cmd = sub.add_parser(name, add_help=False)
+        cmd.add_argument("key")
+        cmd.add_argument("run_id")
+    panel = sub.add_parser("panel", add_help=False)
+    panel.add_argument("key")
+    sandbox = sub.add_parser("sandbox", add_help=False)
+    sandbox.add_argument("action", nargs="?", default="status", choices=("start", "stop", "status"))
+    sandbox.add_argument("--speed", type=float)
+    sandbox.add_argument("--seed", type=int, default=0)
+    sandbox.add_argument("--port", type=int, default=0)
+    sub.add_parser("config", add_help=False)
+    helper = sub.add_parser("help", add_help=False)
+    helper.add_argument("topic", nargs="?")
+    return parser
+
+
+def strip_comment(line: str) -> str:
+    """``line`` without a trailing ``# comment`` (a ``#`` that starts a word, outside quotes).
+
+    ``-p color=#fff`` and ``--json '{"tag": "#1"}'`` keep their ``#``.
+    """
+    quote: str | None = None
+    for i, char in enumerate(line):
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in {"'", '"'}:
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
+
+
+def run_id(text: str | None) -> int | None:
+    """A run id typed by the user (None when omitted); anything else is a UsageError."""
+    if text is None:
+        return None
+    if not _RUN_ID.fullmatch(text) or int(text) == 0:
+        raise UsageError(f"run id must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def parse_params(pairs: Sequence[str], json_text: str | None, cell: str | None) -> dict[str, Any] | None:
+    """``--json``/cell JSON first, then ``-p NAME=VALUE`` pairs on top (values stay strings)."""
+    params: dict[str, Any] = {}
+    for source, text in (("--json", json_text), ("cell body", cell)):
+        if text is None or not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(
+                f"{source} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+            ) from None
+        if not isinstance(value, dict):
+            raise UsageError(
+                f'{source} must be a JSON object like {{"env": "prod"}}, got {type(value).__name__}'
+            )
+        params.update(value)
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-p expects NAME=VALUE, got {pair!r}")
+        params[name.strip()] = value
+    return params or None
+
+
+def options(parser: argparse.ArgumentParser, command: str) -> list[str]:
+    """The option strings of ``command`` (for tab completion)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            sub = action.choices[command]
+            return [opt for a in sub._actions for opt in a.option_strings]
+    return []
