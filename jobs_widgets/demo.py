@@ -37,6 +37,16 @@ def notebooks_dir() -> Path:
     return Path(__file__).resolve().parent / "_notebooks"
 
 
+def stage_quickstart(sb: Sandbox) -> None:
+    """Give the quickstart's "Cancel a run" section a run that is still going when cancelled.
+
+    The report job is quick (15 simulated s: under a second of wall time at 20x), so
+    without this whether the cancel cell finds it running depends on how fast the
+    machine executes the cells in between. Only the next report run is long.
+    """
+    sb.engine.script("report", duration_s=600)
+
+
 # ------------------------------------------------------------------------- headless
 def run_headless(speed: float = 20.0, out: _Print = print) -> int:
     """Execute the quickstart in a real kernel against a sandbox; print what each run did."""
@@ -49,6 +59,7 @@ def run_headless(speed: float = 20.0, out: _Print = print) -> int:
     nb = nbformat.read(source, as_version=4)
     workdir = Path(tempfile.mkdtemp(prefix="jobs-widgets-demo-"))
     with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
+        stage_quickstart(sb)
         out(f"Sandbox workspace at {sb.host} ({speed:g}x real time). Executing {source.name} ...")
         env = {**os.environ, **sb.attach_env()}
         started = time.perf_counter()
@@ -143,6 +154,7 @@ def run_interactive(speed: float = 1.0, out: _Print = print) -> int:
         if not target.exists():
             shutil.copy(notebook, target)
     with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
+        stage_quickstart(sb)
         env = {**os.environ, **sb.attach_env()}
         out(f"Sandbox workspace at {sb.host} ({speed:g}x real time); notebooks in {workdir}")
         out("Opening JupyterLab on 01_quickstart.ipynb. Ctrl-C here stops JupyterLab and the sandbox.")
