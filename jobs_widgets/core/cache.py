@@ -4,7 +4,8 @@ Reads (``get_job``, ``list_runs``, ``get_run``...) may be answered from here for
 seconds so that a panel, a magic and a notebook loop asking the same thing do not
 each hit the API. Unlike AppKit's 60-second cache, a write (run now, cancel, repair)
 empties that job's entries at once, so nobody sees a stale "no runs yet" right after
-starting one.
+starting one. A load that was already in flight when the write emptied the job's
+entries is returned to its caller but not stored: it may predate the write.
 """
 
 from __future__ import annotations
@@ -30,12 +31,18 @@ class ReadCache:
         self.ttl = ttl
         self._max = max_entries
         self._entries: OrderedDict[tuple[Scope, Hashable], tuple[float, Any]] = OrderedDict()
+        # Bumped by invalidate(): a load that started under an older generation is not stored.
+        self._generations: dict[Scope, int] = {}
         self._lock = threading.Lock()
 
     def get_or_load(
         self, scope: Scope, key: Hashable, load: Callable[[], T], *, ttl: float | None = None
     ) -> T:
-        """The cached value for ``key`` if fresh, else ``load()`` (stored on success only)."""
+        """The cached value for ``key`` if fresh, else ``load()``.
+
+        The loaded value is stored only if ``load()`` succeeded and nothing invalidated
+        the job meanwhile (a write while the read was in flight makes the read stale).
+        """
         lifetime = self.ttl if ttl is None else ttl
         now = self._clock.monotonic()
         with self._lock:
@@ -43,25 +50,25 @@ class ReadCache:
             if hit is not None and hit[0] > now:
                 self._entries.move_to_end((scope, key))
                 return hit[1]  # type: ignore[no-any-return]
+            generation = self._generations.get(scope, 0)
         value = load()
         if lifetime > 0:
-            self._store(scope, key, value, now + lifetime)
+            self._store(scope, key, value, now + lifetime, generation)
         return value
 
-    def put(self, scope: Scope, key: Hashable, value: Any, *, ttl: float | None = None) -> None:
-        lifetime = self.ttl if ttl is None else ttl
-        self._store(scope, key, value, self._clock.monotonic() + lifetime)
-
-    def _store(self, scope: Scope, key: Hashable, value: Any, expires: float) -> None:
+    def _store(self, scope: Scope, key: Hashable, value: Any, expires: float, generation: int) -> None:
         with self._lock:
+            if self._generations.get(scope, 0) != generation:
+                return
             self._entries[(scope, key)] = (expires, value)
             self._entries.move_to_end((scope, key))
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
     def invalidate(self, scope: Scope) -> None:
-        """Forget everything cached for one job of one identity."""
+        """Forget everything cached for one job of one identity, and any load in flight."""
         with self._lock:
+            self._generations[scope] = self._generations.get(scope, 0) + 1
             for entry in [k for k in self._entries if k[0] == scope]:
                 del self._entries[entry]
 

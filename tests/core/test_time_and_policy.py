@@ -173,10 +173,27 @@ def test_read_cache_ttl_and_invalidation() -> None:
     cache.get_or_load(("me", 2), "b", lambda: load(5))
     assert cache.get_or_load(scope, "a", lambda: load(6)) == 4  # other jobs untouched
     for i in range(5):
-        cache.put(("x", i), "k", i)
+        cache.get_or_load(("x", i), "k", lambda i=i: i)
     assert len(cache) == 3  # bounded: the oldest entries went first
     assert cache.get_or_load(scope, "z", lambda: load(7), ttl=0) == 7
     with pytest.raises(RuntimeError):
         cache.get_or_load(scope, "err", lambda: (_ for _ in ()).throw(RuntimeError("boom")))
     cache.clear()
     assert len(cache) == 0 and calls == [1, 3, 4, 5, 7]
+
+
+def test_read_cache_does_not_keep_a_read_that_a_write_overtook() -> None:
+    """A panel's read in flight while a cancel empties the job's entries must not be kept."""
+    cache = ReadCache(ManualClock(), ttl=5)
+    scope = ("me", 1)
+
+    def read_then_cancel() -> str:
+        cache.invalidate(scope)  # the cancel lands while this read is on the wire
+        return "Running"
+
+    assert cache.get_or_load(scope, "run", read_then_cancel) == "Running"  # the caller still gets it
+    assert cache.get_or_load(scope, "run", lambda: "Canceled") == "Canceled"  # the next read is fresh
+    assert cache.get_or_load(scope, "run", lambda: "stale") == "Canceled"  # and that one is kept
+    other = ("me", 2)
+    assert cache.get_or_load(other, "run", lambda: "a") == "a"
+    assert cache.get_or_load(other, "run", lambda: "b") == "a"  # other jobs' entries unaffected
