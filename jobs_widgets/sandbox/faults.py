@@ -1,8 +1,9 @@
 """Fault injection for the sandbox HTTP server: errors, throttling, latency, drops.
 
 Each :class:`FaultRule` matches an endpoint (``"runs/get"``, ``"run-now"``, or ``"*"``)
-and fires with a probability. Decisions come from one seeded random source, so a
-given request sequence always meets the same faults. The host-metadata endpoint is
+and fires with a probability. Decisions come from a seeded random source per
+endpoint, so the n-th request to an endpoint always meets the same fault, however
+concurrent clients interleave their requests to different endpoints. The host-metadata endpoint is
 never faulted: the SDK would stall client construction for its whole retry budget.
 
 Kinds:
@@ -79,7 +80,8 @@ class FaultInjector:
 
     def __init__(self, rules: list[FaultRule] | None = None, *, seed: int = 0) -> None:
         self._rules: list[FaultRule] = list(rules or [])
-        self._rng = random.Random(f"faults/{seed}")
+        self._seed = seed
+        self._streams: dict[str, random.Random] = {}
         self._lock = threading.Lock()
         self.injected: dict[str, int] = {}
 
@@ -101,8 +103,11 @@ class FaultInjector:
     def decide(self, endpoint: str) -> FaultRule | None:
         """The fault for one request to ``endpoint``: the first matching rule that fires."""
         with self._lock:
+            stream = self._streams.get(endpoint)
+            if stream is None:
+                stream = self._streams[endpoint] = random.Random(f"faults/{self._seed}/{endpoint}")
             for rule in self._rules:
-                if rule.matches(endpoint) and self._rng.random() < rule.probability:
+                if rule.matches(endpoint) and stream.random() < rule.probability:
                     self.injected[rule.kind] = self.injected.get(rule.kind, 0) + 1
                     return rule
             return None

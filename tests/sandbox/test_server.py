@@ -317,6 +317,24 @@ def test_fault_injection_is_deterministic_under_a_seed() -> None:
     assert pattern(1) != pattern(2)
 
 
+def test_an_endpoints_faults_do_not_depend_on_other_endpoints_traffic() -> None:
+    """16 threads interleave differently every time; run-now must still meet the same faults."""
+
+    def run_now_faults(other_requests_between: int) -> list[str | None]:
+        with Sandbox(manual=True, seed=3, faults=["*:drop:0.2", "runs/get:503:0.3"]) as sb:
+            seen = []
+            for _ in range(30):
+                for _ in range(other_requests_between):
+                    sb.faults.decide("runs/get")
+                rule = sb.faults.decide("run-now")
+                seen.append(rule.kind if rule else None)
+            return seen
+
+    alone = run_now_faults(0)
+    assert "drop" in alone and None in alone
+    assert run_now_faults(1) == alone == run_now_faults(5)
+
+
 def test_latency_fault_delays_the_answer(manual_sandbox: Sandbox) -> None:
     manual_sandbox.faults.add("get:latency:1:0.3")
     w = manual_sandbox.client()
