@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from jobs_widgets.core import Health, Hub, Jobs, ManualClock, PollPolicy, RunState, RunUpdate
+from jobs_widgets.core.clock import ScaledClock
 from jobs_widgets.core.virtual import VirtualTime
 from jobs_widgets.sandbox import Behaviour, JobSpec, Sandbox, TaskSpec
 
@@ -110,6 +111,8 @@ def test_hidden_runs_are_polled_less() -> None:
             hub = Hub(clock=clock, rng=random.Random(0))
             steady = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub, clock=clock)("steady")
             sb.engine.script("steady", duration_s=600)
+            # History first, so both runs poll on the same ETA (see the dense-polling test).
+            assert hub.load_history(steady) is not None
             listener = Recorder(visible=visible)
             with VirtualTime(clock, hub):
                 hub.subscribe(steady, steady.run_now(), listener)
@@ -142,8 +145,10 @@ def test_retry_after_is_honoured_and_health_degrades_and_recovers(world: World) 
     listener = Recorder()
     world.hub.subscribe(report, run_id, listener)
 
-    def lift() -> None:
-        time.sleep(0.3)
+    def lift() -> None:  # once the hub has met the 429 and said so
+        deadline = time.monotonic() + 10
+        while not listener.health and time.monotonic() < deadline:
+            time.sleep(0.01)
         world.sb.faults.clear()
 
     threading.Thread(target=lift).start()
@@ -207,6 +212,7 @@ def test_eta_comes_from_the_jobs_history(world: World) -> None:
     listener = Recorder()
     world.hub.subscribe(report, report.run_now(), listener)
     assert listener.done.wait(20)
+    assert world.hub.wait_idle(5)  # the finished run's duration is recorded after listeners hear of it
     eta = world.hub.eta(report.identity, report.job_id)
     assert eta is not None and eta.samples >= 10 and 5 < eta.p50 < 60
     assert world.hub.load_history(report) == eta  # already loaded: no new request
@@ -327,7 +333,9 @@ def test_many_threads_subscribing_at_once_to_a_new_hub_all_get_their_runs(world:
 
 def test_a_sped_up_sandbox_watched_on_a_real_clock_is_still_followed_closely() -> None:
     """Runs that start "in the future" (clock skew) fall back to backoff, not to the cap."""
-    with Sandbox(speed=50, seed=0) as sb:
+    # The sandbox's clock runs an hour ahead of the hub's, so every start is in the future,
+    # whatever state the first poll happens to see.
+    with Sandbox(clock=ScaledClock(50, origin=time.time() + 3600), seed=0) as sb:
         hub = Hub()
         jobs = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub)
         started = time.monotonic()
