@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# Builds a wheel and pip-installs it into a fresh venv: a cold pip cache needs minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def test_wheel_contains_the_front_end_and_runs_the_headless_demo(tmp_path: Path) -> None:

@@ -151,6 +151,7 @@ def check_command(command: str) -> None:
         raise AssertionError(f"README command without a check: {command}")
 
 
+@pytest.mark.timeout(900)  # scripts/demo installs (pip, npm build) before its 600 s run
 @pytest.mark.parametrize("command", shell_commands())
 def test_shell_commands(command: str) -> None:
     if command.startswith("./scripts/test"):

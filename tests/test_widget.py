@@ -154,8 +154,7 @@ def test_run_command_starts_a_run_and_follows_it(setup: Setup) -> None:
         and setup.sb.engine.run(run_id).overriding["notebook_params"]["full_refresh"] == "true"
     )
     until(lambda: panel.run["state"] == "SUCCEEDED", timeout=20)
-    until(lambda: panel.history[0]["run_id"] == run_id)
-    assert panel.pending == ""
+    until(lambda: panel.history[0]["run_id"] == run_id and panel.pending == "")
     panel.close()
 
 
@@ -163,8 +162,8 @@ def test_params_errors_land_in_the_error_trait(setup: Setup) -> None:
     panel = JobPanel(setup.jobs("etl"))
     panel.wait_idle()
     send(panel, {"kind": "run", "params": {"env": "moon"}})
-    until(lambda: panel.error != "")
-    assert "Input should be 'dev', 'staging' or 'prod'" in panel.error and panel.pending == ""
+    until(lambda: panel.error != "" and panel.pending == "")  # traits publish one by one
+    assert "Input should be 'dev', 'staging' or 'prod'" in panel.error
     for bad in (
         {"kind": "explode"},
         "not a dict",
@@ -180,7 +179,7 @@ def test_params_errors_land_in_the_error_trait(setup: Setup) -> None:
 
 def test_cancel_and_repair_commands(setup: Setup) -> None:
     engine = setup.sb.engine
-    engine.script("report", duration_s=3600)
+    engine.script("report", duration_s=10**6)  # virtual time runs freely meanwhile
     panel = JobPanel(setup.jobs("report"))
     panel.wait_idle()
     send(panel, {"kind": "run", "params": {}})
@@ -188,8 +187,8 @@ def test_cancel_and_repair_commands(setup: Setup) -> None:
     run_id = panel.run_id
     assert run_id is not None
     send(panel, {"kind": "cancel"})  # no run id: the run the panel shows
-    until(lambda: panel.run["state"] == "CANCELED", timeout=20)
-    assert engine.run(run_id).result == "CANCELED" and panel.pending == ""
+    until(lambda: panel.run["state"] == "CANCELED" and panel.pending == "", timeout=20)
+    assert engine.run(run_id).result == "CANCELED"
 
     engine.script("report", outcome="FAILED", error="SQL error: table missing")
     send(panel, {"kind": "run", "params": {}})
@@ -265,7 +264,7 @@ def test_trait_updates_from_other_threads(setup: Setup) -> None:
 
 
 def test_closing_stops_watching(setup: Setup) -> None:
-    setup.sb.engine.script("report", duration_s=7200)
+    setup.sb.engine.script("report", duration_s=10**6)  # still running when watching is checked
     panel = JobPanel(setup.jobs("report"))
     panel.wait_idle()
     send(panel, {"kind": "run", "params": {}})

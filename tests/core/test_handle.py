@@ -21,6 +21,10 @@ from jobs_widgets.core.sdk import default_client
 
 from tests.core.conftest import World
 
+# Runs in these tests last ~11 virtual days: virtual time runs freely while the test thread
+# takes its wall-clock steps, so a shorter run could end first on a slow machine.
+LONG_S = 10**6
+
 
 def test_run_now_always_sends_an_idempotency_token(world: World) -> None:
     world.jobs("report").run_now()
@@ -129,7 +133,7 @@ def test_cancel_event_ends_the_wait_promptly_mid_sleep(still_world: World) -> No
 
 
 def test_closing_a_watch_with_on_abort_cancel_cancels_the_run(world: World) -> None:
-    world.sb.engine.script("report", duration_s=3600)
+    world.sb.engine.script("report", duration_s=LONG_S)
     with world.jobs("report").run_and_wait(on_abort="cancel") as watch:
         next(watch)
     world.sb.advance(30)
@@ -147,7 +151,7 @@ def test_transient_errors_degrade_but_never_fail_the_wait(world: World) -> None:
 
 
 def test_a_run_that_disappears_ends_the_wait_with_the_error(world: World) -> None:
-    world.sb.engine.script("report", duration_s=600)
+    world.sb.engine.script("report", duration_s=LONG_S)
     report = world.jobs("report")
     watch = report.run_and_wait()
     next(watch)
@@ -158,7 +162,7 @@ def test_a_run_that_disappears_ends_the_wait_with_the_error(world: World) -> Non
 
 
 def test_keyboard_interrupt_with_on_abort_cancel(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    world.sb.engine.script("report", duration_s=3600)
+    world.sb.engine.script("report", duration_s=LONG_S)
     watch = world.jobs("report").run_and_wait(on_abort="cancel")
     next(watch)
 

@@ -26,7 +26,8 @@ from jobs_widgets.sandbox import JobSpec, Sandbox, TaskSpec
 from tests.e2e import test_panel_browser as panel_tests
 from tests.e2e.test_panel_browser import PANEL, open_in_lab, run_all, wait_for
 
-pytestmark = pytest.mark.e2e
+# 300 s: the first test of a session also pays JupyterLab's start-up (up to 90 s).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 notebook = panel_tests.notebook  # the shared fixture: unique notebook, kernel stopped afterwards
 
@@ -456,7 +457,7 @@ def test_hostile_data_stays_inert(jupyter, sandbox, hostile, notebook, page, art
     assert len(cell_output(page, 10).text_content() or "") <= 4_000
     t0 = time.monotonic()
     assert page.evaluate("1 + 1") == 2
-    assert time.monotonic() - t0 < 2.0
+    assert time.monotonic() - t0 < 10.0  # a page hung on the payload would not answer at all
 
     failed.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "hostile.png"))

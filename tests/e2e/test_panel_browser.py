@@ -22,7 +22,8 @@ import pytest
 from jobs_widgets.sandbox import RunRecord, Sandbox
 from nbformat.v4 import new_code_cell, new_notebook
 
-pytestmark = pytest.mark.e2e
+# 300 s: the first test of a session also pays JupyterLab's start-up (up to 90 s).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 # Fast panels (poll at most 2 s apart), and job-level parameters for env-configured jobs.
 SETUP = "\n".join(
@@ -242,8 +243,9 @@ def test_badge_follows_a_run(jupyter, sandbox, notebook, page, artifacts_dir):
 
     name = notebook([SETUP, RUN_ETL])
     before = run_ids(sandbox, "etl")
-    # 7 s of Queued + Pending: room for a slow first paint of JupyterLab on a busy box.
-    sandbox.engine.script("etl", duration_s=8, queue_s=2.0, setup_s=5.0, cleanup_s=1.0)
+    # 16 s of Queued + Pending (real time): room for a slow first paint of JupyterLab
+    # on a busy box (it takes ~0.2 s on a quiet one), so an early state is always seen.
+    sandbox.engine.script("etl", duration_s=8, queue_s=10.0, setup_s=6.0, cleanup_s=1.0)
     page.add_init_script(RECORD_BADGE_JS)
     open_in_lab(page, jupyter, name)
     run_all(page)
@@ -254,7 +256,7 @@ def test_badge_follows_a_run(jupyter, sandbox, notebook, page, artifacts_dir):
     run = new_run(sandbox, "etl", before)
     expect(panel.locator(".jw-run-link")).to_have_text(f"Run {run.run_id}")
 
-    expect(badge).to_have_text("Running")
+    expect(badge).to_have_text("Running", timeout=45_000)
     expect(panel).to_have_attribute("data-state", "RUNNING")
     assert sandbox.engine.run(run.run_id).running_at is not None
     expect(panel.locator(".jw-task")).to_have_count(3)

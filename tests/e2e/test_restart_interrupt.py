@@ -24,7 +24,8 @@ from tests.e2e.test_panel_browser import (
     wait_for,
 )
 
-pytestmark = pytest.mark.e2e
+# 300 s: the first test of a session also pays JupyterLab's start-up (up to 90 s).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 notebook = panel_tests.notebook  # the shared fixture: unique notebook, leftovers cancelled afterwards
 
