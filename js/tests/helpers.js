@@ -1,5 +1,6 @@
 // Shared fixtures and a `mount` helper for the widget tests.
 
+import { afterEach, beforeEach, vi } from "vitest";
 import widget from "../src/widget.js";
 import { FakeModel } from "./fake-model.js";
 
@@ -159,6 +160,36 @@ export function mount(model = new FakeModel()) {
     el.remove();
   };
   return { model, el, cleanup, unmount, $, $$, visible };
+}
+
+/**
+ * Set up a widget test file (call once, at its top level): each test runs on fake
+ * timers starting at T0, and gets a `view(model)` that mounts like `mount` and is
+ * unmounted after the test, before real timers return (so its cleanup clears the
+ * fake timers it set). Unmounting a view by hand first is fine: it happens once.
+ * @returns {(model: FakeModel) => ReturnType<typeof mount>}
+ */
+export function viewsUnmountedAfterEachTest() {
+  /** @type {(() => void)[]} */
+  const mounted = [];
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    for (const unmount of mounted.splice(0)) unmount();
+    vi.useRealTimers();
+  });
+  return (model) => {
+    const mountedView = mount(model);
+    let done = false;
+    const unmount = () => {
+      if (done) return;
+      done = true;
+      mountedView.unmount();
+    };
+    mounted.push(unmount);
+    return { ...mountedView, unmount };
+  };
 }
 
 /**

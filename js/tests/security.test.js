@@ -1,27 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeModel, T0, finishedRun, makeRun, makeTask, mount } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { FakeModel, T0, finishedRun, makeRun, makeTask, viewsUnmountedAfterEachTest } from "./helpers.js";
 import { h } from "../src/view.js";
 
 const SCRIPT = "<script>alert(1)</script>";
 const IMG = "<img src=x onerror=alert(1)>";
 const JS_URL = "javascript:alert(1)";
 
-/** @type {(() => void)[]} */
-let toUnmount = [];
-/** @param {FakeModel} model */
-const view = (model) => {
-  const v = mount(model);
-  toUnmount.push(v.unmount);
-  return v;
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const u of toUnmount.splice(0)) u();
-  vi.useRealTimers();
-});
+const view = viewsUnmountedAfterEachTest();
 
 /** @param {HTMLElement} root */
 function assertInert(root) {

@@ -1,26 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeModel, HISTORY, T0, finishedRun, makeRun, mount, press } from "./helpers.js";
+import { describe, expect, it, vi } from "vitest";
+import { FakeModel, HISTORY, finishedRun, makeRun, press, viewsUnmountedAfterEachTest } from "./helpers.js";
 
-/** @type {(() => void)[]} */
-let toUnmount = [];
-/** @param {FakeModel} model */
-const view = (model) => {
-  const v = mount(model);
-  toUnmount.push(v.unmount);
-  return v;
-};
+const view = viewsUnmountedAfterEachTest();
 /** @param {Element | null} el */
 const btn = (el) => /** @type {HTMLButtonElement} */ (el);
 /** @param {Element | null} el */
 const input = (el) => /** @type {HTMLInputElement} */ (el);
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const u of toUnmount.splice(0)) u();
-  vi.useRealTimers();
-});
 
 /** A pydantic v2 `model_json_schema()` with every supported field type. */
 const SCHEMA = {

@@ -1,15 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/widget.js";
-import { ETA, FakeModel, HISTORY, T0, finishedRun, makeRun, mount } from "./helpers.js";
+import { ETA, FakeModel, HISTORY, T0, finishedRun, makeRun, mount, viewsUnmountedAfterEachTest } from "./helpers.js";
 
-/** @type {(() => void)[]} */
-let toUnmount = [];
-/** @param {FakeModel} model */
-const view = (model) => {
-  const v = mount(model);
-  toUnmount.push(v.unmount);
-  return v;
-};
+const view = viewsUnmountedAfterEachTest();
 
 /**
  * Counts listeners added/removed on a target through spies.
@@ -57,12 +50,7 @@ function stubNotification(permission = "granted") {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
   document.title = "Untitled.ipynb";
-});
-afterEach(() => {
-  for (const u of toUnmount.splice(0)) u();
-  vi.useRealTimers();
 });
 
 describe("cleanup", () => {
@@ -104,7 +92,6 @@ describe("cleanup", () => {
     expect(second.$(".jw-state").textContent).toBe("Running");
     expect(model.listenerCount()).toBeGreaterThan(0);
     second.unmount();
-    toUnmount = [];
     expect(model.listenerCount()).toBe(0);
   });
 

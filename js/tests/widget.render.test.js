@@ -1,22 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ETA, FakeModel, HISTORY, T0, finishedRun, makeRun, makeTask, mount } from "./helpers.js";
+import { describe, expect, it, vi } from "vitest";
+import { ETA, FakeModel, HISTORY, T0, finishedRun, makeRun, makeTask, viewsUnmountedAfterEachTest } from "./helpers.js";
 
-/** @type {(() => void)[]} */
-let toUnmount = [];
-/** @param {FakeModel} model */
-const view = (model) => {
-  const v = mount(model);
-  toUnmount.push(v.unmount);
-  return v;
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const u of toUnmount.splice(0)) u();
-  vi.useRealTimers();
-});
+const view = viewsUnmountedAfterEachTest();
 
 describe("initial render", () => {
   it("builds header, badge, tasks, history, links and ETA from the traits", () => {
