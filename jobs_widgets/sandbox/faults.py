@@ -3,8 +3,9 @@
 Each :class:`FaultRule` matches an endpoint (``"runs/get"``, ``"run-now"``, or ``"*"``)
 and fires with a probability. Decisions come from a seeded random source per
 endpoint, so the n-th request to an endpoint always meets the same fault, however
-concurrent clients interleave their requests to different endpoints. The host-metadata endpoint is
-never faulted: the SDK would stall client construction for its whole retry budget.
+concurrent clients interleave their requests to different endpoints. The
+host-metadata endpoint is never faulted: the SDK would stall client construction for
+its whole retry budget.
 
 Kinds:
 
