@@ -7,6 +7,12 @@ import random
 from typing import Any
 
 
+def task_path(settings: dict[str, Any], task_key: str) -> str:
+    """The file a task runs (for tracebacks): its notebook, script or main class."""
+    value = settings.get("notebook_path") or settings.get("python_file") or settings.get("main_class_name")
+    return str(value or f"/Workspace/jobs/{task_key}.py")
+
+
 def error_trace(task_key: str, kind: str, error: str, path: str) -> str:
     """A Databricks-looking traceback ending in ``error``."""
     exc_name = error.split(":", 1)[0]
