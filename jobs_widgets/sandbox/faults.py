@@ -101,6 +101,13 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
+    def retry_after(self, endpoint: str) -> int:
+        """The ``Retry-After`` seconds of the first 429 rule for ``endpoint`` (default 1)."""
+        for rule in self.rules:
+            if rule.kind == "429" and rule.matches(endpoint):
+                return rule.retry_after
+        return 1
+
     def decide(self, endpoint: str) -> FaultRule | None:
         """The fault for one request to ``endpoint``: the first matching rule that fires."""
         with self._lock:

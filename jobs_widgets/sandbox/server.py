@@ -5,6 +5,10 @@ Loopback only, threaded, keep-alive with Nagle disabled (the stdlib's default st
 errors (``{"error_code", "message"}``) with the real codes. Nothing a client sends
 can produce a stack trace or leave a connection hanging: bodies are bounded, reads
 time out, and unexpected exceptions become a plain 500.
+
+This module owns sockets, threads and HTTP framing; what each endpoint means lives in
+:mod:`~jobs_widgets.sandbox.routes`, and how an injected fault looks on the wire in
+:mod:`~jobs_widgets.sandbox.netfaults`.
 """
 
 from __future__ import annotations
@@ -16,19 +20,21 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from jobs_widgets.sandbox import netfaults
 from jobs_widgets.sandbox.engine import ApiError, Engine
 from jobs_widgets.sandbox.faults import FaultInjector
+from jobs_widgets.sandbox.routes import ROUTES, Identity, endpoint_of, json_object
+
+__all__ = ["ROUTES", "Identity", "RequestRecord", "SandboxServer", "ServerState"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 4 * 1024 * 1024
-API_PREFIXES = ("/api/2.2/jobs/", "/api/2.1/jobs/")
 METADATA_PATH = "/.well-known/databricks-config"
 
 
@@ -46,16 +52,9 @@ class RequestRecord:
 
 
 @dataclass
-class Identity:
-    """Who a bearer token belongs to, and whether it may use the Jobs API."""
-
-    user: str
-    has_jobs_scope: bool = True
-    runnable_jobs: frozenset[int] | None = None  # None: every job
-
-
-@dataclass
 class ServerState:
+    """What every request handler shares: the engine, the faults, the tokens, the request log."""
+
     engine: Engine
     faults: FaultInjector
     tokens: dict[str, Identity]
@@ -65,128 +64,6 @@ class ServerState:
     def record(self, rec: RequestRecord) -> None:
         with self.lock:
             self.log.append(rec)
-
-
-Params = dict[str, Any]
-Route = Callable[[Engine, Params, Identity], dict[str, Any]]
-
-
-def _int(params: Params, name: str, *, required: bool = False, default: int | None = None) -> int | None:
-    value = params.get(name)
-    if value is None:
-        if required:
-            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Missing required field: {name}.")
-        return default
-    if isinstance(value, bool):
-        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for {name}: expected an integer.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
-        return int(value.strip())
-    raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for {name}: expected an integer.")
-
-
-def _bool(params: Params, name: str) -> bool:
-    value = params.get(name)
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "false"}:
-        return value.lower() == "true"
-    raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for {name}: expected a boolean.")
-
-
-def _str(params: Params, name: str) -> str | None:
-    value = params.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Invalid value for {name}: expected a string.")
-
-
-def _require_run_job(ident: Identity, job_id: Any) -> None:
-    if ident.runnable_jobs is not None and isinstance(job_id, int) and job_id not in ident.runnable_jobs:
-        raise ApiError(
-            403,
-            "PERMISSION_DENIED",
-            f"User {ident.user} does not have Manage Run or Owner or Admin permissions on job {job_id}.",
-        )
-
-
-def _run_now(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    _require_run_job(ident, p.get("job_id"))
-    return engine.api_run_now(p, user=ident.user)
-
-
-def _runs_get(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_get_run(_int(p, "run_id", required=True) or 0)
-
-
-def _runs_list(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_list_runs(
-        job_id=_int(p, "job_id"),
-        active_only=_bool(p, "active_only"),
-        completed_only=_bool(p, "completed_only"),
-        limit=_int(p, "limit", default=20) or 0,
-        offset=_int(p, "offset", default=0) or 0,
-        page_token=_str(p, "page_token"),
-        expand_tasks=_bool(p, "expand_tasks"),
-        start_time_from=_int(p, "start_time_from"),
-        start_time_to=_int(p, "start_time_to"),
-        run_type=_str(p, "run_type"),
-    )
-
-
-def _runs_cancel(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    run_id = _int(p, "run_id", required=True) or 0
-    if ident.runnable_jobs is not None:
-        job_id = engine.api_get_run(run_id)["job_id"]
-        _require_run_job(ident, job_id)
-    return engine.api_cancel_run(run_id)
-
-
-def _runs_cancel_all(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    job_id = _int(p, "job_id")
-    _require_run_job(ident, job_id)
-    return engine.api_cancel_all(job_id=job_id, all_queued_runs=_bool(p, "all_queued_runs"))
-
-
-def _runs_output(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_get_output(_int(p, "run_id", required=True) or 0)
-
-
-def _runs_repair(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    run_id = _int(p, "run_id", required=True)
-    if ident.runnable_jobs is not None:
-        _require_run_job(ident, engine.api_get_run(run_id or 0)["job_id"])
-    return engine.api_repair({**p, "run_id": run_id})
-
-
-def _jobs_get(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_get_job(_int(p, "job_id", required=True) or 0)
-
-
-def _jobs_list(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_list_jobs(
-        limit=_int(p, "limit", default=20) or 0,
-        offset=_int(p, "offset", default=0) or 0,
-        page_token=_str(p, "page_token"),
-        name=_str(p, "name"),
-        expand_tasks=_bool(p, "expand_tasks"),
-    )
-
-
-ROUTES: dict[tuple[str, str], Route] = {
-    ("POST", "run-now"): _run_now,
-    ("GET", "runs/get"): _runs_get,
-    ("GET", "runs/list"): _runs_list,
-    ("POST", "runs/cancel"): _runs_cancel,
-    ("POST", "runs/cancel-all"): _runs_cancel_all,
-    ("GET", "runs/get-output"): _runs_output,
-    ("POST", "runs/repair"): _runs_repair,
-    ("GET", "get"): _jobs_get,
-    ("GET", "list"): _jobs_list,
-}
 
 
 class _Server(ThreadingHTTPServer):
@@ -350,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
             if path == METADATA_PATH:
                 self._send(200, {})
                 return
-            matched = _endpoint(path)
+            matched = endpoint_of(path)
             if matched is None or (method, matched) not in ROUTES:
                 raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
             ctx["endpoint"] = matched
@@ -358,18 +235,18 @@ class _Handler(BaseHTTPRequestHandler):
             route = ROUTES[(method, matched)]
             params = dict(parse_qsl(url.query, keep_blank_values=True))
             if method == "POST":
-                params = _json_object(body)
+                params = json_object(body)
             ctx["params"] = params
             fault = state.faults.decide(matched)
             if fault is not None:
                 ctx["fault"] = fault.kind
                 if fault.kind not in {"latency", "drop"}:
-                    raise _fault_error(int(fault.kind))
+                    raise netfaults.fault_error(int(fault.kind))
             result = route(state.engine, params, ident)
             if fault is not None and fault.kind == "drop":
                 self._record(0)
                 self.close_connection = True
-                _abort(self.connection)
+                netfaults.abort(self.connection)
                 return
             if fault is not None:
                 time.sleep(fault.seconds)
@@ -377,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as err:
             headers = {}
             if err.status == 429:
-                headers["Retry-After"] = str(_retry_after(state, ctx["endpoint"]))
+                headers["Retry-After"] = str(state.faults.retry_after(ctx["endpoint"]))
             try:
                 self._error(err, headers)
             except OSError:
@@ -409,55 +286,6 @@ class _Handler(BaseHTTPRequestHandler):
                 403, "PERMISSION_DENIED", "Provided OAuth token does not have required scopes: jobs"
             )
         return ident
-
-
-def _endpoint(path: str) -> str | None:
-    for prefix in API_PREFIXES:
-        if path.startswith(prefix):
-            return path[len(prefix) :]
-    return None
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(
-            400, "MALFORMED_REQUEST", "Invalid JSON given in the body of the request - expected a map"
-        ) from exc
-    if not isinstance(value, dict):
-        raise ApiError(
-            400, "MALFORMED_REQUEST", "Invalid JSON given in the body of the request - expected a map"
-        )
-    return value
-
-
-def _fault_error(status: int) -> ApiError:
-    codes = {
-        403: ("PERMISSION_DENIED", "Permission denied (injected fault)."),
-        404: ("RESOURCE_DOES_NOT_EXIST", "The resource does not exist (injected fault)."),
-        429: ("REQUEST_LIMIT_EXCEEDED", "Too many requests. Please wait a moment and try again."),
-        500: ("INTERNAL_ERROR", "The service encountered an internal error (injected fault)."),
-        502: ("BAD_GATEWAY", "Bad gateway (injected fault)."),
-        503: ("TEMPORARILY_UNAVAILABLE", "The service is temporarily unavailable (injected fault)."),
-        504: ("DEADLINE_EXCEEDED", "The request timed out (injected fault)."),
-    }
-    code, message = codes[status]
-    return ApiError(status, code, message)
-
-
-def _retry_after(state: ServerState, endpoint: str) -> int:
-    for rule in state.faults.rules:
-        if rule.kind == "429" and rule.matches(endpoint):
-            return rule.retry_after
-    return 1
-
-
-def _abort(conn: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        conn.shutdown(socket.SHUT_RDWR)
 
 
 def _loggable(params: dict[str, Any]) -> dict[str, Any]:
