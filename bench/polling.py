@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from databricks.sdk.service import jobs as sdk_jobs
-from jobs_widgets.core import Hub, Jobs, ManualClock, PollPolicy, Run, RunState
+from jobs_widgets.core import Jobs, ManualClock, PollPolicy, Run, RunState
+from jobs_widgets.core.hub import Hub
 from jobs_widgets.core.virtual import VirtualTime
 from jobs_widgets.sandbox import Behaviour, JobSpec, Sandbox, TaskSpec
 

@@ -29,7 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from jobs_widgets.core import Hub, Jobs, JobsApiError, ManualClock, Run, RunState
+from jobs_widgets.core import Jobs, JobsApiError, ManualClock, Run, RunState
+from jobs_widgets.core.hub import Hub
 from jobs_widgets.core.virtual import VirtualTime
 from jobs_widgets.sandbox import Sandbox
 

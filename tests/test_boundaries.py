@@ -26,7 +26,9 @@ def roots(modules: set[str]) -> set[str]:
 
 def test_core_loads_no_ui_modules() -> None:
     loaded = roots(
-        loaded_after("import jobs_widgets.core; from jobs_widgets.core import Jobs, JobHandle, get_hub")
+        loaded_after(
+            "import jobs_widgets.core; from jobs_widgets.core import Jobs, JobHandle; from jobs_widgets.core.hub import get_hub"
+        )
     )
     assert not loaded & set(UI_MODULES)
     assert "databricks" not in loaded

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jobs_widgets.core.hub as hub_module
 import pytest
-from jobs_widgets.core import Hub
+from jobs_widgets.core.hub import Hub
 from jobs_widgets.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

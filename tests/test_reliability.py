@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from jobs_widgets.core import Hub, JobConfig, Jobs, RunScopeError, TaskType
+from jobs_widgets.core import JobConfig, Jobs, RunScopeError, TaskType
+from jobs_widgets.core.hub import Hub
 from jobs_widgets.sandbox import Sandbox
 
 WRITES_AND_OUTPUTS = {"runs/cancel", "runs/repair", "runs/get-output", "runs/cancel-all", "run-now"}

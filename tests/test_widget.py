@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from jobs_widgets._snapshot import build_snapshot, run_snapshot
-from jobs_widgets.core import Health, ParamsError, Run, RunOutput, RunState, TaskOutput
+from jobs_widgets.core import ParamsError, Run, RunOutput, RunState, TaskOutput
+from jobs_widgets.core.hub import Health
 from jobs_widgets.widget import JobPanel
 
 from tests.core.conftest import World, virtual_world
@@ -249,8 +250,8 @@ def test_trait_updates_from_other_threads(setup: Setup) -> None:
     def hammer() -> None:
         try:
             for _ in range(50):
-                panel._on_health(Health(status="degraded", message="503", next_retry_at=1.0))
-                panel._on_health(Health())
+                panel.follower._set_health(Health(status="degraded", message="503", next_retry_at=1.0))
+                panel.follower._set_health(Health())
         except BaseException as exc:
             errors.append(exc)
 

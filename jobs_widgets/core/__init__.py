@@ -1,12 +1,13 @@
-"""The scoped job core: pure Python, no IPython or widgets (see DESIGN.md section 3).
+"""The scoped job core: pure Python, no IPython or widgets (see docs/architecture.md).
 
 >>> from jobs_widgets.core import Jobs
->>> jobs = Jobs.from_env()            # DATABRICKS_JOB_<KEY>=<id> variables
->>> etl = jobs("etl")
->>> for update in etl.run_and_wait({"date": "2026-01-31"}):
-...     print(update.state)
+>>> with Jobs.from_env() as jobs:        # DATABRICKS_JOB_<KEY>=<id> variables
+...     for update in jobs("etl").run_and_wait({"date": "2026-01-31"}):
+...         print(update.state)
 
-databricks-sdk is imported on first use only (``jobs_widgets.core.sdk``).
+``__all__`` is the public contract; everything else (the hub, the runtime, ETA and
+parameter-mapping helpers) lives in submodules and may change. databricks-sdk is
+imported on first use only (``jobs_widgets.core.sdk``).
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ from jobs_widgets.core.config import JobConfig, TaskType
 from jobs_widgets.core.errors import (
     JobNotConfiguredError,
     JobsApiError,
+    JobsClosedError,
     JobsError,
     ParamsError,
     RunScopeError,
     UnknownJobError,
     WaitTimeoutError,
 )
-from jobs_widgets.core.eta import Eta
 from jobs_widgets.core.handle import JobHandle
-from jobs_widgets.core.hub import Health, Hub, get_hub, shutdown_hub
 from jobs_widgets.core.jobs import Jobs
 from jobs_widgets.core.models import (
     JobInfo,
@@ -36,7 +36,6 @@ from jobs_widgets.core.models import (
     TaskOutput,
     TaskRun,
 )
-from jobs_widgets.core.params import map_params
 from jobs_widgets.core.policy import PollPolicy
 from jobs_widgets.core.states import RunState
 from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch
@@ -44,9 +43,6 @@ from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch
 __all__ = [
     "AsyncRunWatch",
     "Clock",
-    "Eta",
-    "Health",
-    "Hub",
     "JobConfig",
     "JobHandle",
     "JobInfo",
@@ -54,6 +50,7 @@ __all__ = [
     "JobParameter",
     "Jobs",
     "JobsApiError",
+    "JobsClosedError",
     "JobsError",
     "ManualClock",
     "ParamsError",
@@ -72,7 +69,4 @@ __all__ = [
     "TaskType",
     "UnknownJobError",
     "WaitTimeoutError",
-    "get_hub",
-    "map_params",
-    "shutdown_hub",
 ]

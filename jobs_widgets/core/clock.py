@@ -19,7 +19,7 @@ import threading
 import time as _time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "ScaledClock", "SystemClock", "as_clock"]
+__all__ = ["Clock", "ManualClock", "ScaledClock", "SystemClock", "as_clock", "real_seconds"]
 
 
 @runtime_checkable
@@ -286,3 +286,16 @@ class ManualClock:
 
     def __repr__(self) -> str:
         return f"ManualClock(now={self._now:g})"
+
+
+def real_seconds(clock: Clock, seconds: float) -> float | None:
+    """How many real seconds ``seconds`` of ``clock`` take (None: it cannot be known, e.g. a ManualClock).
+
+    Lets a wait enforce its own deadline with a plain real-time timeout on the clocks
+    that follow real time, whatever the hub's thread is doing.
+    """
+    if isinstance(clock, SystemClock):
+        return seconds
+    if isinstance(clock, ScaledClock):
+        return seconds / clock.speed
+    return None

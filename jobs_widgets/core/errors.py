@@ -12,6 +12,7 @@ import json
 __all__ = [
     "JobNotConfiguredError",
     "JobsApiError",
+    "JobsClosedError",
     "JobsError",
     "ParamsError",
     "RunScopeError",
@@ -82,6 +83,20 @@ class WaitTimeoutError(JobsError, TimeoutError):
             f"Stopped watching run {run_id} after {timeout:g} s{state}; the run keeps going. "
             "Watch it again with watch(run_id)."
         )
+
+
+class JobsClosedError(JobsError):
+    """A wait, iterator or panel ended because what owned it was closed.
+
+    Raised by waits whose :class:`~jobs_widgets.core.Jobs` registry was closed
+    (``jobs.close()``, leaving ``with Jobs.from_env() as jobs:``) or whose runtime was
+    (``%unload_ext jobs_widgets``, ``%jobs sandbox stop``, interpreter exit). The run
+    itself is not touched: it keeps going in the workspace.
+    """
+
+    def __init__(self, owner: str = "the jobs_widgets runtime") -> None:
+        self.owner = owner
+        super().__init__(f"{owner} was closed; stopped watching (the run itself is not affected)")
 
 
 class JobsApiError(JobsError):

@@ -9,27 +9,32 @@ in the parameters never overrides the configured one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.config import JobConfig, TaskType
 from jobs_widgets.core.errors import JobsApiError, ParamsError, RunScopeError
-from jobs_widgets.core.models import JobInfo, Run, RunOutput, RunUpdate, TaskOutput
+from jobs_widgets.core.ids import check_run_id
+from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskOutput
 from jobs_widgets.core.params import check_user_params, infer_task_type, prepare_run_fields
 from jobs_widgets.core.policy import PollPolicy
-from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch, awatch_updates, check_abort_mode, watch_updates
+from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch, check_abort_mode
 
 if TYPE_CHECKING:
+    from jobs_widgets.core.cache import ReadCache
     from jobs_widgets.core.jobs import Jobs
     from jobs_widgets.core.sdk import Gateway
+    from jobs_widgets.core.session import Session
 
 __all__ = ["JobHandle"]
 
+log = logging.getLogger("jobs_widgets")
 JOB_TTL = 60.0
 MAX_LIST = 1000
-RUN_NOW_ATTEMPTS = 3
+RUN_NOW_ATTEMPTS = 4
 
 
 def _check_limit(limit: object) -> int:
@@ -38,23 +43,20 @@ def _check_limit(limit: object) -> int:
     return limit
 
 
-def _check_run_id(run_id: Any) -> int:
-    if isinstance(run_id, bool) or not isinstance(run_id, int) or run_id <= 0:
-        raise ParamsError(f"run_id must be a positive integer, got {run_id!r}", key="run_id")
-    return run_id
+_check_run_id = check_run_id
 
 
 class JobHandle:
     """The scoped API for one configured job. Get one with ``jobs("etl")``."""
 
     def __init__(
-        self, jobs: Jobs, key: str, job_id: int, config: JobConfig, gateway: Gateway | None = None
+        self, jobs: Jobs, key: str, job_id: int, config: JobConfig, session: Session | None = None
     ) -> None:
         self._jobs = jobs
         self._key = key
         self._job_id = job_id
         self._config = config
-        self._gateway = gateway
+        self._session = session
         self._resolved_type: TaskType | None = None
         self._type_lock = threading.Lock()
 
@@ -72,12 +74,21 @@ class JobHandle:
         return self._config
 
     @property
+    def session(self) -> Session:
+        """The session of this handle's identity (client, cache, run memory; shared)."""
+        return self._session if self._session is not None else self._jobs.session
+
+    @property
     def gateway(self) -> Gateway:
-        return self._gateway if self._gateway is not None else self._jobs.gateway
+        return self.session.gateway
 
     @property
     def identity(self) -> str:
-        return self.gateway.identity
+        return self.session.identity
+
+    @property
+    def _cache(self) -> ReadCache:
+        return self.session.cache
 
     @property
     def poll_policy(self) -> PollPolicy | None:
@@ -94,11 +105,11 @@ class JobHandle:
 
     def forget_cached(self) -> None:
         """Drop this job's cached reads (the next read asks the API)."""
-        self._jobs.cache.invalidate(self._scope)
+        self._cache.invalidate(self._scope)
 
     def as_user(self, client: Any) -> JobHandle:
         """The same job, acting as another identity (on-behalf-of a user): same scope, other client."""
-        return JobHandle(self._jobs, self._key, self._job_id, self._config, self._jobs.gateway_for(client))
+        return JobHandle(self._jobs, self._key, self._job_id, self._config, self._jobs.session_for(client))
 
     def __repr__(self) -> str:
         return f"<JobHandle {self._key!r} job_id={self._job_id}>"
@@ -106,7 +117,7 @@ class JobHandle:
     # ------------------------------------------------------------------ reads
     def get_job(self) -> JobInfo:
         """The job's settings: name, tasks (key and type), job-level parameters."""
-        return self._jobs.cache.get_or_load(
+        return self._cache.get_or_load(
             self._scope,
             "job",
             lambda: JobInfo.from_api(self._with_job_hint(lambda: self.gateway.get_job(self._job_id))),
@@ -116,7 +127,7 @@ class JobHandle:
     def list_runs(self, limit: int = 20, *, active_only: bool = False) -> list[Run]:
         """Up to ``limit`` runs of this job, newest first (fetched in pages of at most 25)."""
         limit = _check_limit(limit)
-        runs = self._jobs.cache.get_or_load(
+        runs = self._cache.get_or_load(
             self._scope,
             ("runs", limit, active_only),
             lambda: [
@@ -127,9 +138,10 @@ class JobHandle:
                     )
                 )
             ],
+            ttl=self._jobs.cache_ttl,
         )
         for run in runs:
-            self._jobs.remember_run_job(self.identity, run.run_id, run.job_id)
+            self.session.remember_run_job(run.run_id, run.job_id)
         return list(runs)
 
     def last_run(self) -> Run | None:
@@ -140,10 +152,13 @@ class JobHandle:
     def get_run(self, run_id: int) -> Run:
         """One of this job's runs; :class:`RunScopeError` if it belongs to another job."""
         run_id = _check_run_id(run_id)
-        run = self._jobs.cache.get_or_load(
-            self._scope, ("run", run_id), lambda: Run.from_api(self.gateway.get_run(run_id))
+        run = self._cache.get_or_load(
+            self._scope,
+            ("run", run_id),
+            lambda: Run.from_api(self.gateway.get_run(run_id)),
+            ttl=self._jobs.cache_ttl,
         )
-        self._jobs.remember_run_job(self.identity, run_id, run.job_id)
+        self.session.remember_run_job(run_id, run.job_id)
         if run.job_id != self._job_id:
             raise RunScopeError(self._key, run_id)
         return run
@@ -166,7 +181,7 @@ class JobHandle:
 
             # Outputs of finished tasks never change: cache them for long.
             ttl = 3600.0 if task_run.is_terminal else 0.0
-            raw = self._jobs.cache.get_or_load(self._scope, ("output", task_run_id), load, ttl=ttl)
+            raw = self._cache.get_or_load(self._scope, ("output", task_run_id), load, ttl=ttl)
             outputs.append(
                 TaskOutput.from_api(raw, task_key=task_run.task_key, run_id=task_run_id, state=task_run.state)
             )
@@ -223,9 +238,10 @@ class JobHandle:
             except JobsApiError as exc:
                 if not exc.transient or attempt >= RUN_NOW_ATTEMPTS:
                     raise
-                self._jobs.clock.sleep(max(exc.retry_after or 0.0, float(attempt)))
-        self._jobs.cache.invalidate(self._scope)
-        self._jobs.remember_run_job(self.identity, run_id, self._job_id)
+                # The same token again: a run the lost answer started is returned, not repeated.
+                self._jobs.clock.sleep(self._policy.error_delay(attempt, exc.retry_after))
+        self._cache.invalidate(self._scope)
+        self.session.remember_run_job(run_id, self._job_id)
         return run_id
 
     def run_user_params(self, params: Any, *, idempotency_token: str | None = None) -> int:
@@ -236,9 +252,9 @@ class JobHandle:
     def cancel_run(self, run_id: int) -> None:
         """Cancel one of this job's runs (scope-checked before the cancel is sent)."""
         run_id = _check_run_id(run_id)
-        self._require_scope(run_id)
+        self._fresh_run(run_id)  # what the workspace says now, not what we remember
         self.gateway.cancel_run(run_id)
-        self._jobs.cache.invalidate(self._scope)
+        self._cache.invalidate(self._scope)
 
     def repair_run(
         self, run_id: int, *, rerun_all_failed_tasks: bool = True, rerun_tasks: list[str] | None = None
@@ -256,7 +272,7 @@ class JobHandle:
             rerun_tasks=list(rerun_tasks) if rerun_tasks else None,
             latest_repair_id=latest,
         )
-        self._jobs.cache.invalidate(self._scope)
+        self._cache.invalidate(self._scope)
         return repair_id
 
     # ------------------------------------------------------------------ waiting
@@ -265,10 +281,9 @@ class JobHandle:
     ) -> RunWatch:
         """Follow an existing run of this job: one update per state change, until it ends."""
         run_id = _check_run_id(run_id)
+        self._jobs.check_open()
         self._require_scope(run_id)
-        timeout = self._timeout(timeout)
-        updates = watch_updates(self._jobs.hub, self, run_id, timeout=timeout, cancel=cancel)
-        return RunWatch(run_id, updates)
+        return RunWatch(self, run_id, timeout=self._timeout(timeout), cancel=cancel)
 
     def run_and_wait(
         self,
@@ -281,14 +296,15 @@ class JobHandle:
         """Start a run and follow it: ``for update in handle.run_and_wait(...)``.
 
         The run starts when this is called (``watch.run_id`` is known at once).
-        ``on_abort="cancel"`` cancels the remote run if the wait is abandoned
-        (cancel event, timeout, Ctrl-C, closing early); ``"detach"`` leaves it running.
+        ``on_abort="cancel"`` cancels the remote run if the wait is abandoned (cancel
+        event, timeout, Ctrl-C, ``close()``, leaving the loop early); ``"detach"`` leaves
+        it running.
         """
         mode = check_abort_mode(on_abort)
         timeout = self._timeout(timeout)
+        self._jobs.check_open()
         run_id = self.run_now(params)
-        updates = watch_updates(self._jobs.hub, self, run_id, timeout=timeout, cancel=cancel)
-        return RunWatch(run_id, updates, on_abort=mode, cancel_run=lambda: self._cancel_quietly(run_id))
+        return RunWatch(self, run_id, timeout=timeout, cancel=cancel, on_abort=mode)
 
     def awatch(
         self, run_id: int, *, timeout: float | None = None, cancel: asyncio.Event | None = None
@@ -296,12 +312,13 @@ class JobHandle:
         """``async for update in handle.awatch(run_id)``: :meth:`watch` for top-level await."""
         run_id = _check_run_id(run_id)
         timeout = self._timeout(timeout)
+        self._jobs.check_open()
 
         def start() -> int:
             self._require_scope(run_id)
             return run_id
 
-        return AsyncRunWatch(start, lambda rid: self._aupdates(rid, timeout, cancel))
+        return AsyncRunWatch(self, start, timeout=timeout, cancel=cancel)
 
     def arun_and_wait(
         self,
@@ -314,27 +331,31 @@ class JobHandle:
         """``async for update in handle.arun_and_wait(...)``: starts the run on first iteration."""
         mode = check_abort_mode(on_abort)
         timeout = self._timeout(timeout)
+        self._jobs.check_open()
         if self._config.params is not None or self._config.task_type not in (None, TaskType.AUTO):
             self._prepare(params)  # fail fast on bad parameters, before anything is awaited
         return AsyncRunWatch(
-            lambda: self.run_now(params),
-            lambda rid: self._aupdates(rid, timeout, cancel),
-            on_abort=mode,
-            cancel_run=self._cancel_quietly,
+            self, lambda: self.run_now(params), timeout=timeout, cancel=cancel, on_abort=mode
         )
-
-    def _aupdates(
-        self, run_id: int, timeout: float | None, cancel: asyncio.Event | None
-    ) -> AsyncIterator[RunUpdate]:
-        return awatch_updates(self._jobs.hub, self, run_id, timeout=timeout, cancel=cancel)
 
     # ------------------------------------------------------------------ RunSource (for the hub)
     def fetch_run(self, run_id: int) -> Run:
-        return Run.from_api(self.gateway.get_run(run_id))
+        """The run as the workspace has it now; RunScopeError if the workspace says it is another job's."""
+        run = Run.from_api(self.gateway.get_run(run_id))
+        self.session.remember_run_job(run_id, run.job_id)
+        if run.job_id is not None and run.job_id != self._job_id:
+            raise RunScopeError(self._key, run_id)
+        return run
 
     def fetch_active_runs(self) -> list[Run]:
         raw = self.gateway.list_runs(self._job_id, limit=200, active_only=True, expand_tasks=True)
-        return [Run.from_api(r) for r in raw]
+        runs = [Run.from_api(r) for r in raw]
+        # Only this job's runs: a watched run missing here is confirmed (and scope-checked) by fetch_run.
+        return [r for r in runs if r.job_id in (None, self._job_id)]
+
+    @property
+    def _policy(self) -> PollPolicy:
+        return self._config.poll or self._jobs.hub.policy
 
     def fetch_history(self) -> list[Run]:
         raw = self.gateway.list_runs(self._job_id, limit=25, completed_only=True)
@@ -375,16 +396,15 @@ class JobHandle:
         """The run as it is now (no cache), after checking it is this job's."""
         run_id = _check_run_id(run_id)
         run = Run.from_api(self.gateway.get_run(run_id))
-        self._jobs.remember_run_job(self.identity, run_id, run.job_id)
+        self.session.remember_run_job(run_id, run.job_id)
         if run.job_id != self._job_id:
             raise RunScopeError(self._key, run_id)
         return run
 
     def _require_scope(self, run_id: int) -> None:
-        known = self._jobs.run_job(self.identity, run_id)
+        known = self.session.run_job(run_id)
         if known is None:
             known = self.fetch_run(run_id).job_id
-            self._jobs.remember_run_job(self.identity, run_id, known)
         if known != self._job_id:
             raise RunScopeError(self._key, run_id)
 
@@ -392,9 +412,7 @@ class JobHandle:
         try:
             self.cancel_run(run_id)
         except Exception as exc:  # the wait is already over; report, do not mask the original error
-            import logging
-
-            logging.getLogger("jobs_widgets").warning("could not cancel run %s: %s", run_id, exc)
+            log.warning("could not cancel run %s: %s", run_id, exc)
 
     def _with_job_hint(self, call: Any) -> Any:
         try:

@@ -11,27 +11,35 @@ from __future__ import annotations
 import os
 import random
 import threading
-from collections import OrderedDict
+import weakref
 from collections.abc import Iterator, Mapping
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.cache import ReadCache
-from jobs_widgets.core.clock import Clock, SystemClock, as_clock
+from jobs_widgets.core.clock import Clock
 from jobs_widgets.core.config import JobConfig, JobEntry, discover_jobs
-from jobs_widgets.core.errors import UnknownJobError
+from jobs_widgets.core.errors import JobsClosedError, UnknownJobError
 from jobs_widgets.core.handle import JobHandle
+from jobs_widgets.core.session import Session, identity_of_client, identity_of_env
 
 if TYPE_CHECKING:
-    from jobs_widgets.core.hub import Hub
+    from jobs_widgets.core.hub import Hub, Subscription
+    from jobs_widgets.core.runtime import Runtime
     from jobs_widgets.core.sdk import Gateway
 
 __all__ = ["Jobs", "default_jobs", "set_default_jobs"]
 
-_RUN_JOB_MEMORY = 10_000
-
 
 class Jobs:
     """The jobs this process may touch, by key.
+
+    A registry is cheap and shares everything that matters: its runtime (the loop
+    thread and workers, process-wide unless a clock or hub is given) and, per
+    workspace identity, one :class:`~jobs_widgets.core.session.Session` (client, read
+    cache, run memory) with every other registry, panel and magic of that identity.
+    ``close()`` (or leaving ``with Jobs.from_env() as jobs:``) ends every wait and
+    panel subscription made through it with :class:`JobsClosedError`.
 
     Parameters
     ----------
@@ -42,10 +50,11 @@ class Jobs:
         first use (env variables, a profile, or notebook-native auth in Databricks).
     env:
         The environment to read credentials from (default ``os.environ``).
-    hub:
-        Where waiting happens (default: the process-wide hub).
+    hub, runtime:
+        Where waiting happens (default: the process-wide runtime). A hub implies its runtime.
     clock:
-        Time for caches and retries (default: the real clock).
+        With no hub or runtime: a private runtime on this clock, owned (and closed) by
+        this registry.
     cache_ttl:
         Seconds a read may be answered from cache (writes empty a job's cache at once).
     """
@@ -57,22 +66,26 @@ class Jobs:
         client: Any = None,
         env: Mapping[str, str] | None = None,
         hub: Hub | None = None,
+        runtime: Runtime | None = None,
         clock: Clock | None = None,
+        rng: random.Random | None = None,
         cache_ttl: float = 2.0,
     ) -> None:
         self._entries = dict(entries)
         self._client = client
         self._env = env
-        self._hub = hub
-        self.clock: Clock = (
-            as_clock(clock) if clock is not None else (hub.clock if hub is not None else SystemClock())
-        )
-        self.cache = ReadCache(self.clock, ttl=cache_ttl)
-        self._gateway: Gateway | None = None
-        self._gateways: dict[int, Gateway] = {}
+        self.cache_ttl = cache_ttl
+        self._runtime: Runtime | None = hub.runtime if hub is not None else runtime
+        self._owned: Runtime | None = None
+        if self._runtime is None and clock is not None:
+            from jobs_widgets.core.runtime import Runtime
+
+            self._runtime = self._owned = Runtime(clock=clock, rng=rng)
+            weakref.finalize(self, self._owned.close)  # a dropped registry frees its threads
         self._handles: dict[str, JobHandle] = {}
         self._lock = threading.RLock()
-        self._run_jobs: OrderedDict[tuple[str, int], int | None] = OrderedDict()
+        self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        self._closed = False
 
     @classmethod
     def from_env(
@@ -82,23 +95,28 @@ class Jobs:
         env: Mapping[str, str] | None = None,
         *,
         hub: Hub | None = None,
+        runtime: Runtime | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         cache_ttl: float = 2.0,
     ) -> Jobs:
         """Discover jobs from ``env`` (default ``os.environ``) and explicit ``config``.
 
-        ``rng`` seeds the jitter of a hub created for this ``Jobs`` when ``clock`` is
-        given without a ``hub`` (a private hub on that clock, for simulations).
+        ``clock`` (with ``rng`` for its jitter) and no ``hub``/``runtime``: a private
+        runtime on that clock, for simulations; ``close()`` ends it.
         """
         environ = dict(os.environ if env is None else env)
         entries = discover_jobs(environ, config)
-        if hub is None and clock is not None:
-            from jobs_widgets.core.hub import Hub
-
-            clock = as_clock(clock)  # once, so the hub and these handles read one clock
-            hub = Hub(clock=clock, rng=rng)
-        return cls(entries, client=client, env=env, hub=hub, clock=clock, cache_ttl=cache_ttl)
+        return cls(
+            entries,
+            client=client,
+            env=env,
+            hub=hub,
+            runtime=runtime,
+            clock=clock,
+            rng=rng,
+            cache_ttl=cache_ttl,
+        )
 
     # ------------------------------------------------------------------ keys
     def keys(self) -> list[str]:
@@ -144,7 +162,61 @@ class Jobs:
     def __repr__(self) -> str:
         return f"<Jobs {', '.join(self.keys()) or '(none)'}>"
 
-    # ------------------------------------------------------------------ client
+    # ------------------------------------------------------------------ runtime and session
+    @property
+    def runtime(self) -> Runtime:
+        """Where this registry's waits run (the process-wide runtime unless given one)."""
+        if self._runtime is not None:
+            return self._runtime
+        from jobs_widgets.core.runtime import get_runtime
+
+        return get_runtime()
+
+    @property
+    def hub(self) -> Hub:
+        return self.runtime.hub
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    @property
+    def session(self) -> Session:
+        """The session of this registry's identity (shared with every other registry of it)."""
+        if self._client is not None:
+            return self.session_for(self._client)
+        env = os.environ if self._env is None else self._env
+        runtime = self.runtime
+        return runtime.session(
+            identity_of_env(env),
+            lambda: Session(identity_of_env(env), self._make_default_gateway(env), runtime.clock),
+        )
+
+    def session_for(self, client: Any) -> Session:
+        """The session of another client's identity (``as_user``), shared like any other."""
+        from jobs_widgets.core.sdk import Gateway
+
+        identity = identity_of_client(client)
+        runtime = self.runtime
+        return runtime.session(
+            identity, lambda: Session(identity, lambda: Gateway(client, identity), runtime.clock)
+        )
+
+    @staticmethod
+    def _make_default_gateway(env: Mapping[str, str]) -> Any:
+        environ = dict(env)
+
+        def make() -> Gateway:
+            from jobs_widgets.core.sdk import Gateway, default_client
+
+            return Gateway(default_client(environ), identity_of_env(environ))
+
+        return make
+
+    @property
+    def cache(self) -> ReadCache:
+        return self.session.cache
+
     @property
     def client(self) -> Any:
         """The ``WorkspaceClient`` (created on first use from the environment)."""
@@ -152,32 +224,7 @@ class Jobs:
 
     @property
     def gateway(self) -> Gateway:
-        with self._lock:
-            if self._gateway is None:
-                from jobs_widgets.core.sdk import Gateway, default_client
-
-                client = self._client if self._client is not None else default_client(self._env)
-                self._gateway = Gateway(client)
-                self._gateways[id(client)] = self._gateway
-            return self._gateway
-
-    def gateway_for(self, client: Any) -> Gateway:
-        """The gateway of another client (for ``as_user``), one per client."""
-        from jobs_widgets.core.sdk import Gateway
-
-        with self._lock:
-            gateway = self._gateways.get(id(client))
-            if gateway is None or gateway.client is not client:
-                gateway = self._gateways[id(client)] = Gateway(client)
-            return gateway
-
-    @property
-    def hub(self) -> Hub:
-        if self._hub is None:
-            from jobs_widgets.core.hub import get_hub
-
-            return get_hub()
-        return self._hub
+        return self.session.gateway
 
     def describe(self) -> dict[str, Any]:
         """Host, auth type and configured jobs (never a credential); creates the client."""
@@ -187,18 +234,47 @@ class Jobs:
             "problems": self.problems,
         }
 
-    # ------------------------------------------------------------------ scope memory
-    def remember_run_job(self, identity: str, run_id: int, job_id: int | None) -> None:
-        """Runs never change job: remember which job a run belongs to (bounded)."""
-        with self._lock:
-            self._run_jobs[(identity, run_id)] = job_id
-            self._run_jobs.move_to_end((identity, run_id))
-            while len(self._run_jobs) > _RUN_JOB_MEMORY:
-                self._run_jobs.popitem(last=False)
+    # ------------------------------------------------------------------ closing
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
-    def run_job(self, identity: str, run_id: int) -> int | None:
+    def check_open(self) -> None:
+        if self._closed:
+            raise JobsClosedError("this Jobs registry")
+
+    def track(self, subscription: Subscription) -> None:
+        """Count ``subscription`` among this registry's waits (``close()`` ends it)."""
         with self._lock:
-            return self._run_jobs.get((identity, run_id))
+            if self._closed:
+                subscription.end(JobsClosedError("this Jobs registry"))
+                return
+            self._subscriptions.add(subscription)
+
+    def close(self) -> None:
+        """End every wait and panel subscription made through this registry (idempotent).
+
+        Each ends with :class:`JobsClosedError`; runs in the workspace are not touched.
+        A private runtime (``clock=`` without a hub) is closed too; the shared one and
+        the sessions live on for other registries.
+        """
+        with self._lock:
+            self._closed = True
+            subscriptions = list(self._subscriptions)
+            self._subscriptions.clear()
+        reason = JobsClosedError("this Jobs registry")
+        for subscription in subscriptions:
+            subscription.end(reason)
+        if self._owned is not None:
+            self._owned.close(reason=reason)
+
+    def __enter__(self) -> Jobs:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 def _is_str(value: object) -> bool:

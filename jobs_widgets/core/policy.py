@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from jobs_widgets.core.eta import Eta
 
-__all__ = ["PollPolicy"]
+__all__ = ["PollPolicy", "default_policy", "set_default_policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +135,19 @@ class PollPolicy:
         if self.jitter:
             interval *= 1 + rng.uniform(-self.jitter, self.jitter)
         return min(self.cap, max(0.0, interval))
+
+
+_default = PollPolicy()
+
+
+def default_policy() -> PollPolicy:
+    """The policy of every hub that was not given one (``%config JobsMagics.poll_*`` sets it)."""
+    return _default
+
+
+def set_default_policy(policy: PollPolicy) -> None:
+    """Make ``policy`` the process default: every hub without its own policy follows it at once."""
+    global _default
+    if not isinstance(policy, PollPolicy):
+        raise TypeError(f"expected a PollPolicy, got {type(policy).__name__}")
+    _default = policy

@@ -31,7 +31,6 @@ from jobs_widgets.core.redact import redact, register_secret
 __all__ = ["Gateway", "default_client", "make_client", "translate_error"]
 
 T = TypeVar("T")
-_serials = itertools.count(1)
 _MISSING_FILE = str(Path("/nonexistent/jobs-widgets/.databrickscfg"))
 
 
@@ -97,14 +96,48 @@ def _instant_clock() -> Any:
     return InstantClock()
 
 
-def _bypass_proxy_for_loopback() -> None:
-    """Make requests talk to 127.0.0.1 directly even if HTTP(S)_PROXY is set."""
-    for name in ("NO_PROXY", "no_proxy"):
-        current = [p for p in os.environ.get(name, "").split(",") if p.strip()]
-        for host in ("127.0.0.1", "localhost"):
-            if host not in current:
-                current.append(host)
-        os.environ[name] = ",".join(current)
+def _single_attempt_clock() -> Any:
+    """An SDK clock that makes databricks-sdk try each request once: its retry sleep ends the budget.
+
+    The SDK's ``retried`` loop runs ``while clock.time() < deadline`` and sleeps between
+    attempts; this clock's ``sleep`` moves its time past any deadline instead of waiting.
+    So a 429/503/timeout surfaces at once (as the SDK's ``TimeoutError`` carrying the
+    real error and its ``Retry-After``), and every retry is ours: the hub's backoff for
+    polling reads, ``PollPolicy.error_delay`` for writes, within the request budget.
+    """
+    sdk = _sdk()
+
+    class SingleAttemptClock(sdk.SdkClock):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            self._offset = 0.0
+            self._lock = threading.Lock()
+
+        def time(self) -> float:
+            import time
+
+            with self._lock:
+                return time.time() + self._offset
+
+        def sleep(self, seconds: float) -> None:
+            with self._lock:
+                self._offset += 1e9  # past any retry deadline; no real time passes
+
+    return SingleAttemptClock()
+
+
+def _direct_to_loopback(client: Any) -> None:
+    """Let a client of a 127.0.0.1 workspace ignore HTTP(S)_PROXY, without touching os.environ.
+
+    (Changing the process-wide ``NO_PROXY`` would change every other program's requests.)
+    """
+    base = getattr(getattr(client, "api_client", None), "_api_client", None)
+    session = getattr(base, "_session", None)
+    if session is not None and hasattr(session, "trust_env"):
+        session.trust_env = False
+
+
+def _is_loopback(host: str) -> bool:
+    return urlsplit(host if "://" in host else f"http://{host}").hostname in {"127.0.0.1", "localhost", "::1"}
 
 
 def _bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
@@ -167,8 +200,6 @@ def make_client(
     """
     sdk = _sdk()
     register_secret(token)
-    if urlsplit(host).hostname in {"127.0.0.1", "localhost"}:
-        _bypass_proxy_for_loopback()
     kwargs: dict[str, Any] = {
         "host": host,
         "token": token,
@@ -179,11 +210,13 @@ def make_client(
         "product": "jobs_widgets",
         "product_version": __version__,
     }
-    if instant_retries:
-        kwargs["clock"] = _instant_clock()
+    kwargs["clock"] = _instant_clock() if instant_retries else _single_attempt_clock()
 
     def build() -> Any:
-        return sdk.WorkspaceClient(config=sdk.Config(**kwargs))
+        client = sdk.WorkspaceClient(config=sdk.Config(**kwargs))
+        if _is_loopback(host):
+            _direct_to_loopback(client)
+        return client
 
     return _bounded(build, construct_timeout, f"the workspace at {host}")
 
@@ -197,13 +230,12 @@ def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: f
     register_secret(token)
     if host and not environ.get("DATABRICKS_RUNTIME_VERSION"):
         _check_reachable(host, timeout=min(3.0, construct_timeout))
-        if urlsplit(host).hostname in {"127.0.0.1", "localhost"}:
-            _bypass_proxy_for_loopback()
     kwargs: dict[str, Any] = {
         "product": "jobs_widgets",
         "product_version": __version__,
         "retry_timeout_seconds": 30,
         "http_timeout_seconds": 30.0,
+        "clock": _single_attempt_clock(),  # retries are ours (see _single_attempt_clock)
     }
     if env is not None:
         # An explicit environment: take credentials from it, not from os.environ.
@@ -215,13 +247,16 @@ def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: f
 
     def build() -> Any:
         try:
-            return sdk.WorkspaceClient(config=sdk.Config(**kwargs))
+            client = sdk.WorkspaceClient(config=sdk.Config(**kwargs))
         except ValueError as exc:
             first = redact(str(exc)).split(". ")[0].strip()
             raise JobsError(
                 f"cannot set up Databricks credentials: {first}. Set DATABRICKS_HOST and DATABRICKS_TOKEN, "
                 "or DATABRICKS_CONFIG_PROFILE, or try the embedded sandbox (%jobs sandbox start)."
             ) from None
+        if host and _is_loopback(host):
+            _direct_to_loopback(client)
+        return client
 
     return _bounded(build, construct_timeout, "the Databricks workspace")
 
@@ -398,14 +433,16 @@ class Gateway:
     without revealing anything about its credentials.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, identity: str | None = None) -> None:
+        from jobs_widgets.core.session import identity_of_client
+
         self.client = client
         try:
             host = str(client.config.host or "")
         except Exception:  # a client without config: still usable, just unnamed
             host = ""
         self.host = host
-        self.identity = f"{host}#{next(_serials)}"
+        self.identity = identity or identity_of_client(client)
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
         try:

@@ -1,35 +1,44 @@
 """Watching one run until it ends: the iterators behind ``watch`` and ``run_and_wait``.
 
-The actual polling belongs to a *watcher*: a callable that, given a fetch function and
-the wait's limits, yields :class:`RunUpdate` objects, one per state change plus the
-final one. :class:`RunWatch` (sync) and :class:`AsyncRunWatch` wrap a watcher with the
-behaviour users rely on:
+A wait is one listener on the hub's subscription to the run. :class:`RunWatch` (sync)
+and :class:`AsyncRunWatch` own it and end it, and give users the behaviour they rely on:
 
+* one update per state change, plus the final one;
 * ``cancel`` (a ``threading.Event`` / ``asyncio.Event``) ends the iteration promptly,
-  even mid-sleep;
-* ``timeout=None`` means "until the run ends" (there is no hidden 20-minute deadline);
-  a timeout raises :class:`WaitTimeoutError` and leaves the run alone;
+  even mid-sleep (one runtime thread looks at every cancel event, so an idle wait
+  costs nothing between polls);
+* ``timeout=None`` means "until the run ends"; a timeout raises
+  :class:`WaitTimeoutError` and leaves the run alone. The wait enforces it itself (on
+  clocks that follow real time), whatever the hub's thread is doing;
+* closing the registry or the runtime ends the wait with :class:`JobsClosedError`;
 * ``on_abort="cancel"`` also cancels the remote run when the wait is abandoned (cancel
-  event, timeout, Ctrl-C, or closing the iterator early); ``"detach"`` (the default)
-  never touches it.
+  event, timeout, Ctrl-C, ``close()``, or leaving the loop early: an iterator dropped
+  unfinished hands the cancel to a runtime worker, never doing network I/O in a
+  finalizer); ``"detach"`` (the default) never touches it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from jobs_widgets.core.clock import real_seconds
 from jobs_widgets.core.errors import ParamsError, WaitTimeoutError
-from jobs_widgets.core.hub import Health, Hub, RunSource
 from jobs_widgets.core.models import RunUpdate
 from jobs_widgets.core.states import RunState
+from jobs_widgets.core.watched import Health, Subscription
 
-__all__ = ["AbortMode", "AsyncRunWatch", "RunWatch", "awatch_updates", "watch_updates"]
+if TYPE_CHECKING:
+    from jobs_widgets.core.handle import JobHandle
+
+__all__ = ["AbortMode", "AsyncRunWatch", "RunWatch", "check_abort_mode"]
 
 AbortMode = Literal["detach", "cancel"]
 
@@ -38,6 +47,114 @@ def check_abort_mode(on_abort: str) -> AbortMode:
     if on_abort not in ("detach", "cancel"):
         raise ParamsError(f'on_abort must be "detach" or "cancel", got {on_abort!r}', key="on_abort")
     return on_abort  # type: ignore[return-value]
+
+
+class _QueueListener:
+    """Hands a subscription's news to one consumer as ``(kind, payload)`` items."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.visible = True
+        self.deadline = deadline
+
+    def put(self, item: tuple[str, Any]) -> None:
+        raise NotImplementedError
+
+    def on_update(self, update: RunUpdate) -> None:
+        self.put(("update", update))
+
+    def on_health(self, health: Health) -> None:
+        self.put(("health", health))
+
+    def on_error(self, error: BaseException) -> None:
+        self.put(("error", error))
+
+    def on_timeout(self) -> None:
+        self.put(("timeout", None))
+
+
+class _SyncListener(_QueueListener):
+    def __init__(self, deadline: float | None) -> None:
+        super().__init__(deadline)
+        self.queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+    def put(self, item: tuple[str, Any]) -> None:
+        self.queue.put(item)
+
+
+class _AsyncListener(_QueueListener):
+    """For one coroutine: an asyncio queue on the coroutine's own loop."""
+
+    def __init__(self, deadline: float | None) -> None:
+        super().__init__(deadline)
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def put(self, item: tuple[str, Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # the caller's loop is gone; nobody listens
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+
+class _StateChanges:
+    """Turns the hub's stream of news into one update per state change (plus the last)."""
+
+    def __init__(self, run_id: int, timeout: float | None) -> None:
+        self.run_id = run_id
+        self.timeout = timeout
+        self.last: RunState | None = None
+
+    def handle(self, kind: str, payload: Any) -> RunUpdate | None:
+        """The update to yield for one item (None: nothing to yield); raises errors and timeouts."""
+        if kind == "update":
+            if payload.state == self.last and not payload.is_terminal:
+                return None
+            accepted: RunUpdate = replace(payload, previous_state=self.last)
+            self.last = payload.state
+            return accepted
+        if kind == "error":
+            raise payload
+        if kind == "timeout":
+            raise WaitTimeoutError(self.run_id, self.timeout or 0.0, self.last.value if self.last else None)
+        return None  # health news is for panels
+
+
+class _Wait:
+    """What both watch types share: the subscription, its deadlines, and how an abandoned wait ends."""
+
+    def __init__(self, handle: JobHandle, timeout: float | None, on_abort: AbortMode) -> None:
+        self._handle = handle
+        self._hub = handle.registry.hub
+        self.timeout = timeout
+        self.on_abort = on_abort
+        clock = self._hub.clock
+        self.deadline = None if timeout is None else clock.monotonic() + timeout
+        real = None if timeout is None else real_seconds(clock, timeout)
+        self.real_deadline = None if real is None else time.monotonic() + real
+        self.subscription: Subscription | None = None
+        self.done = False
+        self._forget_event: Callable[[], None] | None = None
+
+    def subscribe(self, run_id: int, listener: _QueueListener, cancel: threading.Event | None) -> None:
+        self.subscription = self._hub.subscribe(self._handle, run_id, listener)
+        self._handle.registry.track(self.subscription)
+        if cancel is not None:
+            self._forget_event = self._hub.runtime.watch_event(cancel, lambda: listener.put(("cancel", None)))
+
+    def remaining(self) -> float | None:
+        return None if self.real_deadline is None else max(0.0, self.real_deadline - time.monotonic())
+
+    def stop(self) -> None:
+        self.done = True
+        if self._forget_event is not None:
+            self._forget_event()
+        if self.subscription is not None:
+            self.subscription.close()
+
+    def cancel_later(self, run_id: int | None) -> None:
+        """For a wait dropped unfinished: hand the cancel to a worker (no I/O in a finalizer)."""
+        if self.on_abort == "cancel" and run_id is not None:
+            handle = self._handle
+            with contextlib.suppress(Exception):
+                self._hub.submit(lambda: handle._cancel_quietly(run_id))
 
 
 class RunWatch(Iterator[RunUpdate]):
@@ -49,61 +166,66 @@ class RunWatch(Iterator[RunUpdate]):
 
     def __init__(
         self,
+        handle: JobHandle,
         run_id: int,
-        updates: Iterator[RunUpdate],
         *,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
         on_abort: AbortMode = "detach",
-        cancel_run: Callable[[], None] | None = None,
     ) -> None:
         self.run_id = run_id
         self.last: RunUpdate | None = None
-        self._updates = updates
-        self._on_abort = on_abort
-        self._cancel_run = cancel_run
-        self._done = False
-        self._aborted = False
+        self._wait = _Wait(handle, timeout, on_abort)
+        self._changes = _StateChanges(run_id, timeout)
+        self._listener = _SyncListener(self._wait.deadline)
+        self._cancel = cancel
+        self._wait.subscribe(run_id, self._listener, cancel)
 
     def __iter__(self) -> RunWatch:
         return self
 
     def __next__(self) -> RunUpdate:
-        if self._done:
-            raise StopIteration
-        try:
-            update = next(self._updates)
-        except StopIteration:
-            self._done = True
-            if self.last is None or not self.last.is_terminal:
-                self._abort()  # ended by the cancel event
-            raise
-        except WaitTimeoutError:
-            self._done = True
-            self._abort()
-            raise
-        except KeyboardInterrupt:
-            self._done = True
-            self._abort()
-            raise
-        self.last = update
-        if update.is_terminal:
-            self._done = True
-        return update
+        wait = self._wait
+        while not wait.done:
+            if self._cancel is not None and self._cancel.is_set():
+                self._abort()
+                break
+            try:
+                kind, payload = self._listener.queue.get(timeout=wait.remaining())
+            except queue.Empty:
+                kind, payload = "timeout", None
+            except KeyboardInterrupt:
+                self._abort()
+                raise
+            if kind == "cancel":
+                self._abort()
+                break
+            try:
+                update = self._changes.handle(kind, payload)
+            except WaitTimeoutError:
+                self._abort()
+                raise
+            except BaseException:
+                wait.stop()
+                raise
+            if update is None:
+                continue
+            self.last = update
+            if update.is_terminal:
+                wait.stop()
+            return update
+        raise StopIteration
 
     def _abort(self) -> None:
-        if self._aborted:
+        if self._wait.done:
             return
-        self._aborted = True
-        close = getattr(self._updates, "close", None)
-        if close is not None:
-            close()
-        if self._on_abort == "cancel" and self._cancel_run is not None:
-            self._cancel_run()
+        self._wait.stop()
+        if self._wait.on_abort == "cancel":
+            self._wait._handle._cancel_quietly(self.run_id)
 
     def close(self) -> None:
         """Stop watching; with ``on_abort="cancel"`` an unfinished run is cancelled too."""
-        if not self._done:
-            self._done = True
-            self._abort()
+        self._abort()
 
     def __enter__(self) -> RunWatch:
         return self
@@ -114,12 +236,10 @@ class RunWatch(Iterator[RunUpdate]):
         self.close()
 
     def __del__(self) -> None:
-        # An abandoned, unfinished watch with on_abort="cancel" must not leave the run going.
-        if not self._done and not self._aborted:
-            try:
-                self.close()
-            except Exception:  # interpreter shutdown; nothing sensible to report
-                return
+        wait = getattr(self, "_wait", None)
+        if wait is not None and not wait.done:
+            wait.stop()
+            wait.cancel_later(self.run_id)
 
 
 class AsyncRunWatch(AsyncIterator[RunUpdate]):
@@ -131,199 +251,92 @@ class AsyncRunWatch(AsyncIterator[RunUpdate]):
 
     def __init__(
         self,
-        start: Callable[[], Any],
-        watch: Callable[[int], AsyncIterator[RunUpdate]],
+        handle: JobHandle,
+        start: Callable[[], int],
         *,
+        timeout: float | None = None,
+        cancel: asyncio.Event | None = None,
         on_abort: AbortMode = "detach",
-        cancel_run: Callable[[int], Any] | None = None,
     ) -> None:
         self._start = start
-        self._watch = watch
-        self._on_abort = on_abort
-        self._cancel_run = cancel_run
-        self._updates: AsyncIterator[RunUpdate] | None = None
+        self._cancel = cancel
+        self._wait = _Wait(handle, timeout, on_abort)
+        self._changes: _StateChanges | None = None
+        self._listener: _AsyncListener | None = None
         self.run_id: int | None = None
         self.last: RunUpdate | None = None
-        self._done = False
 
     def __aiter__(self) -> AsyncRunWatch:
         return self
 
     async def __anext__(self) -> RunUpdate:
-        if self._done:
+        wait = self._wait
+        if wait.done:
             raise StopAsyncIteration
         try:
-            if self._updates is None:
+            if self._listener is None:
                 self.run_id = int(await asyncio.to_thread(self._start))
-                self._updates = self._watch(self.run_id)
-            update = await self._updates.__anext__()
-        except StopAsyncIteration:
-            self._done = True
-            if self.last is None or not self.last.is_terminal:
-                await self._abort()
-            raise
+                self._changes = _StateChanges(self.run_id, wait.timeout)
+                self._listener = _AsyncListener(wait.deadline)
+                wait.subscribe(self.run_id, self._listener, None)
+            assert self._changes is not None
+            while True:
+                item = await self._next_item(self._listener)
+                if item is None:  # the cancel event was set
+                    await self._abort()
+                    raise StopAsyncIteration
+                update = self._changes.handle(*item)
+                if update is not None:
+                    break
         except (WaitTimeoutError, asyncio.CancelledError, KeyboardInterrupt):
-            self._done = True
             await self._abort()
+            raise
+        except StopAsyncIteration:
+            raise
+        except BaseException:
+            wait.stop()
             raise
         self.last = update
         if update.is_terminal:
-            self._done = True
+            wait.stop()
         return update
 
+    async def _next_item(self, listener: _AsyncListener) -> tuple[str, Any] | None:
+        if self._cancel is not None and self._cancel.is_set():
+            return None
+        getter = asyncio.ensure_future(listener.queue.get())
+        waiters: set[asyncio.Future[Any]] = {getter}
+        if self._cancel is not None:
+            waiters.add(asyncio.ensure_future(self._cancel.wait()))
+        remaining = self._wait.remaining()
+        if remaining is not None:
+            waiters.add(asyncio.ensure_future(asyncio.sleep(remaining)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for fut in waiters:
+                if not fut.done():
+                    fut.cancel()
+        if getter.done() and not getter.cancelled():
+            return getter.result()
+        if self._cancel is not None and self._cancel.is_set():
+            return None
+        return ("timeout", None)
+
     async def _abort(self) -> None:
-        closer = getattr(self._updates, "aclose", None)
-        if closer is not None:
-            await closer()
-        if self._on_abort == "cancel" and self._cancel_run is not None and self.run_id is not None:
-            await asyncio.shield(asyncio.to_thread(self._cancel_run, self.run_id))
+        wait = self._wait
+        if wait.done:
+            return
+        wait.stop()
+        if wait.on_abort == "cancel" and self.run_id is not None:
+            await asyncio.shield(asyncio.to_thread(wait._handle._cancel_quietly, self.run_id))
 
     async def aclose(self) -> None:
-        if not self._done:
-            self._done = True
-            await self._abort()
+        """Stop watching; with ``on_abort="cancel"`` an unfinished run is cancelled too."""
+        await self._abort()
 
-
-# ---------------------------------------------------------------------- hub listeners
-class _QueueListener:
-    """Hands a subscription's news to one consumer as ``(kind, payload)`` items."""
-
-    def __init__(self, deadline: float | None) -> None:
-        self.visible = True
-        self.deadline = deadline
-
-    def _put(self, item: tuple[str, Any]) -> None:
-        raise NotImplementedError
-
-    def on_update(self, update: RunUpdate) -> None:
-        self._put(("update", update))
-
-    def on_health(self, health: Health) -> None:
-        self._put(("health", health))
-
-    def on_error(self, error: BaseException) -> None:
-        self._put(("error", error))
-
-    def on_timeout(self) -> None:
-        self._put(("timeout", None))
-
-
-class _SyncListener(_QueueListener):
-    """For one synchronous iterator: a thread-safe queue."""
-
-    def __init__(self, deadline: float | None) -> None:
-        super().__init__(deadline)
-        self.queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-
-    def _put(self, item: tuple[str, Any]) -> None:
-        self.queue.put(item)
-
-
-class _StateChanges:
-    """Turns the hub's stream of news into one update per state change (plus the last)."""
-
-    def __init__(self, run_id: int, timeout: float | None) -> None:
-        self.run_id = run_id
-        self.timeout = timeout
-        self.last: RunState | None = None
-
-    def accept(self, update: RunUpdate) -> RunUpdate | None:
-        if update.state == self.last and not update.is_terminal:
-            return None
-        accepted = replace(update, previous_state=self.last)
-        self.last = update.state
-        return accepted
-
-    def handle(self, kind: str, payload: Any) -> RunUpdate | None:
-        """The update to yield for one item (None: nothing to yield); raises errors and timeouts."""
-        if kind == "update":
-            return self.accept(payload)
-        if kind == "error":
-            raise payload
-        if kind == "timeout":
-            raise WaitTimeoutError(self.run_id, self.timeout or 0.0, self.last.value if self.last else None)
-        return None  # health news is for panels
-
-
-def watch_updates(
-    hub: Hub,
-    source: RunSource,
-    run_id: int,
-    *,
-    timeout: float | None,
-    cancel: threading.Event | None,
-) -> Iterator[RunUpdate]:
-    """Updates of one run from the hub until it ends, ``cancel`` is set, or ``timeout`` passes."""
-    deadline = None if timeout is None else hub.clock.monotonic() + timeout
-    listener = _SyncListener(deadline)
-    subscription = hub.subscribe(source, run_id, listener)
-    changes = _StateChanges(run_id, timeout)
-    try:
-        while True:
-            if cancel is not None and cancel.is_set():
-                return
-            try:
-                kind, payload = listener.queue.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            update = changes.handle(kind, payload)
-            if update is not None:
-                yield update
-                if update.is_terminal:
-                    return
-    finally:
-        subscription.close()
-
-
-class _AsyncListener(_QueueListener):
-    """For one coroutine: an asyncio queue on the coroutine's own event loop."""
-
-    def __init__(self, deadline: float | None) -> None:
-        super().__init__(deadline)
-        self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    def _put(self, item: tuple[str, Any]) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
-        except RuntimeError:  # the caller's loop is gone; nobody is listening
-            return
-
-
-async def awatch_updates(
-    hub: Hub,
-    source: RunSource,
-    run_id: int,
-    *,
-    timeout: float | None,  # noqa: ASYNC109 - a deadline on the hub's clock, not asyncio's
-    cancel: asyncio.Event | None,
-) -> AsyncIterator[RunUpdate]:
-    """The async twin of :func:`watch_updates` (``cancel`` is an ``asyncio.Event``)."""
-    deadline = None if timeout is None else hub.clock.monotonic() + timeout
-    listener = _AsyncListener(deadline)
-    subscription = hub.subscribe(source, run_id, listener)
-    changes = _StateChanges(run_id, timeout)
-    try:
-        while True:
-            getter = asyncio.ensure_future(listener.queue.get())
-            waiters: set[asyncio.Future[Any]] = {getter}
-            stopper = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
-            if stopper is not None:
-                waiters.add(stopper)
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for fut in waiters:
-                    if not fut.done():
-                        fut.cancel()
-            if not getter.done() or getter.cancelled():
-                return  # cancelled by the event
-            update = changes.handle(*getter.result())
-            if update is not None:
-                yield update
-                if update.is_terminal:
-                    return
-            if cancel is not None and cancel.is_set():
-                return
-    finally:
-        subscription.close()
+    def __del__(self) -> None:
+        wait = getattr(self, "_wait", None)
+        if wait is not None and not wait.done:
+            wait.stop()
+            wait.cancel_later(self.run_id)

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from jobs_widgets.core import Hub, Jobs, ManualClock
+from jobs_widgets.core import Jobs, ManualClock
+from jobs_widgets.core.hub import Hub
 from jobs_widgets.core.virtual import VirtualTime as Driver
 from jobs_widgets.sandbox import Sandbox
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+
 import asyncio
 import json
+import os
+import signal
 import threading
 import time
 
@@ -161,35 +164,23 @@ def test_a_run_that_disappears_ends_the_wait_with_the_error(world: World) -> Non
     assert err.value.status_code == 404
 
 
-def test_keyboard_interrupt_with_on_abort_cancel(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keyboard_interrupt_with_on_abort_cancel(world: World) -> None:
+    """Ctrl-C while the wait blocks between updates (a real SIGINT-style interrupt of the main thread)."""
     world.sb.engine.script("report", duration_s=LONG_S)
     watch = world.jobs("report").run_and_wait(on_abort="cancel")
-    next(watch)
-
-    def interrupted() -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(watch, "_updates", iter(()))
-    monkeypatch.setattr(watch, "_updates", _Raiser(interrupted))
-    with pytest.raises(KeyboardInterrupt):
-        next(watch)
+    while next(watch).state is not RunState.RUNNING:
+        pass
+    world.driver.pause()  # nothing more happens: the wait blocks until interrupted
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            next(watch)  # blocks: the run stays RUNNING for LONG_S
+    finally:
+        timer.cancel()
+    world.driver.resume()
     world.sb.advance(30)
     assert world.sb.engine.run(watch.run_id).result == "CANCELED"
-
-
-class _Raiser:
-    def __init__(self, fn: object) -> None:
-        self.fn = fn
-
-    def __iter__(self) -> _Raiser:
-        return self
-
-    def __next__(self) -> object:
-        self.fn()  # type: ignore[operator]
-        raise StopIteration
-
-    def close(self) -> None:
-        return None
 
 
 def test_async_twins(world: World) -> None:

@@ -10,8 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from jobs_widgets.core import Health, Hub, Jobs, ManualClock, PollPolicy, RunState, RunUpdate
+from jobs_widgets.core import Jobs, JobsClosedError, ManualClock, PollPolicy, RunState, RunUpdate
 from jobs_widgets.core.clock import ScaledClock
+from jobs_widgets.core.hub import Health, Hub
 from jobs_widgets.core.virtual import VirtualTime
 from jobs_widgets.sandbox import Behaviour, JobSpec, Sandbox, TaskSpec
 
@@ -287,11 +288,13 @@ def test_shutdown_leaves_no_threads_or_tasks() -> None:
         for listener in listeners:
             hub.subscribe(jobs("etl"), jobs("etl").run_now(), listener)
         assert hub.wait_idle(5)
-        loop = hub._loop
+        loop = hub.runtime._loop
         hub.shutdown()
         assert loop is not None and loop.is_closed()
         assert not hub.running
-        with pytest.raises(RuntimeError, match="shut down"):
+        # every listener was told why, at once
+        assert all(len(lst.errors) == 1 and isinstance(lst.errors[0], JobsClosedError) for lst in listeners)
+        with pytest.raises(JobsClosedError, match="closed"):
             hub.subscribe(jobs("etl"), 1, Recorder())
     gc.collect()
     time.sleep(0.2)
@@ -300,7 +303,7 @@ def test_shutdown_leaves_no_threads_or_tasks() -> None:
 
 
 def test_the_process_hub_is_created_lazily_and_can_be_shut_down() -> None:
-    from jobs_widgets.core import get_hub, shutdown_hub
+    from jobs_widgets.core.hub import get_hub, shutdown_hub
 
     hub = get_hub()
     assert get_hub() is hub and not hub.running  # no thread until something is watched

@@ -9,9 +9,10 @@ import threading
 import time
 
 import pytest
-from jobs_widgets.core import Eta, ManualClock, PollPolicy, ScaledClock, SystemClock
+from jobs_widgets.core import ManualClock, PollPolicy, ScaledClock, SystemClock
 from jobs_widgets.core.cache import ReadCache
 from jobs_widgets.core.clock import as_clock
+from jobs_widgets.core.eta import Eta
 
 
 def test_manual_clock_wakes_sleepers_in_deadline_order() -> None:

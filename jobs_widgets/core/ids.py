@@ -1,0 +1,45 @@
+"""Run ids as users really pass them: the one place that decides what a run id is.
+
+A run id is a positive integer. Any integral value is one (``5045``,
+``numpy.int64(5045)`` from ``runs.to_pandas()["run_id"]``, a float with no fraction);
+``True``, ``"5045"`` (callers parse text themselves), ``5045.5``, ``0`` and ``-1`` are
+not. The panel, the magics and the handles all ask here.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from jobs_widgets.core.errors import ParamsError
+
+__all__ = ["as_run_id", "check_run_id"]
+
+MAX_RUN_ID = 2**63 - 1  # the Jobs API's int64
+
+
+def as_run_id(value: Any) -> int | None:
+    """``value`` as a run id, or None when it is not one."""
+    if value is None or isinstance(value, bool | str | bytes):
+        return None
+    try:
+        number = operator.index(value)
+    except TypeError:
+        is_integer = getattr(value, "is_integer", None)
+        try:
+            if not callable(is_integer) or not is_integer():
+                return None
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return number if 0 < number <= MAX_RUN_ID else None
+
+
+def check_run_id(value: Any, *, name: str = "run_id") -> int:
+    """``value`` as a run id; :class:`ParamsError` (one line) when it is not one."""
+    run_id = as_run_id(value)
+    if run_id is None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ParamsError(f"{name} must be a positive integer, got {shown}", key=name)
+    return run_id
