@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import itertools
 import json
 import random
 import time
@@ -25,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jobs_widgets.core.clock import ManualClock
 from jobs_widgets.sandbox import Sandbox
+
+from tests.sandbox.conftest import clear_faults_after
 
 
 def requests_to(sb: Sandbox, endpoint: str) -> list[Any]:
@@ -253,16 +254,7 @@ def test_429_with_retry_after_is_retried_by_the_sdk(manual_sandbox: Sandbox) -> 
     sb.faults.add("runs/get:429:1:7")
     w = sb.client(instant_retries=True, retry_timeout_seconds=30)
     run_id = w.jobs.run_now(sb.jobs["etl"]).response.run_id
-    # Remove the fault after two throttled attempts, the way a rate limit lifts.
-    calls = itertools.count()
-    original = sb.faults.decide
-
-    def decide(endpoint: str) -> Any:
-        if endpoint == "runs/get" and next(calls) >= 2:
-            sb.faults.clear()
-        return original(endpoint)
-
-    sb.faults.decide = decide  # type: ignore[method-assign]
+    clear_faults_after(sb, "runs/get", 2)  # the way a rate limit lifts
     assert w.jobs.get_run(run_id).run_id == run_id
     statuses = [r.status for r in requests_to(sb, "runs/get")]
     assert statuses == [429, 429, 200]
@@ -274,32 +266,16 @@ def test_503_is_retried_and_a_dropped_connection_survived(manual_sandbox: Sandbo
     w = sb.client(instant_retries=True)
     rule = sb.faults.add("runs/get:503:1")
     run_id = w.jobs.run_now(sb.jobs["etl"]).response.run_id
-    original = sb.faults.decide
-    seen = itertools.count()
-
-    def decide(endpoint: str) -> Any:
-        if next(seen) == 1:
-            sb.faults.clear()
-        return original(endpoint)
-
-    sb.faults.decide = decide  # type: ignore[method-assign]
+    clear_faults_after(sb, "runs/get")
     assert w.jobs.get_run(run_id).run_id == run_id
     assert [r.status for r in requests_to(sb, "runs/get")] == [503, 200]
     assert rule.kind == "503"
-    sb.faults.decide = original  # type: ignore[method-assign]
 
     # A dropped connection after run-now did its work: the SDK retries with the same
     # idempotency token and gets the same run; no duplicate run is started.
     sb.faults.add("run-now:drop:1")
     before = len(sb.engine.runs_of("report"))
-    drops = itertools.count()
-
-    def decide_drop(endpoint: str) -> Any:
-        if endpoint == "run-now" and next(drops) >= 1:
-            sb.faults.clear()
-        return original(endpoint)
-
-    sb.faults.decide = decide_drop  # type: ignore[method-assign]
+    clear_faults_after(sb, "run-now")
     run = w.jobs.run_now(sb.jobs["report"], idempotency_token="drop-1").response.run_id
     assert len(sb.engine.runs_of("report")) == before + 1
     assert [r.status for r in requests_to(sb, "run-now")][-2:] == [0, 200]
