@@ -1,4 +1,4 @@
-"""Fault injection for the sandbox HTTP server: errors, throttling, latency, drops.
+"""Fault injection for the sandbox HTTP server: errors, throttling, slow or broken connections.
 
 Each :class:`FaultRule` matches an endpoint (``"runs/get"``, ``"run-now"``, or ``"*"``)
 and fires with a probability. Decisions come from a seeded random source per
@@ -22,6 +22,18 @@ Kinds:
 ``drop``
     Process the request, then close the connection without answering: the client
     cannot know whether its POST took effect (idempotency tokens exist for this).
+``reset``
+    Process the request, then reset the connection (``SO_LINGER`` 0, so an RST, not a
+    FIN): the client sees ``ECONNRESET``, which databricks-sdk retries for any method.
+``hang``
+    Process the request, then never answer; the connection stays open until the client
+    gives up (a read timeout) and closes it, or the sandbox stops.
+``drip``
+    Process the request, then send the whole answer (status line, headers, body) one
+    byte every ``seconds`` (default 1): a client timeout per socket read never fires.
+
+The connection kinds (``latency`` to ``drip``) never delay :meth:`Sandbox.stop`: their
+waits end as soon as it is called.
 """
 
 from __future__ import annotations
@@ -30,7 +42,11 @@ import random
 import threading
 from dataclasses import dataclass
 
-KINDS = frozenset({"403", "404", "500", "502", "503", "504", "429", "latency", "drop"})
+#: Kinds answered with that HTTP status and a Databricks-shaped error.
+STATUS_KINDS = frozenset({"403", "404", "500", "502", "503", "504", "429"})
+#: Kinds that process the request, then act on the connection instead of answering normally.
+CONNECTION_KINDS = frozenset({"latency", "drop", "reset", "hang", "drip"})
+KINDS = STATUS_KINDS | CONNECTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -56,9 +72,11 @@ class FaultRule:
 
     @classmethod
     def parse(cls, text: str) -> FaultRule:
-        """Parse ``ENDPOINT:KIND[:PROBABILITY[:ARG]]`` (ARG: Retry-After or latency seconds).
+        """Parse ``ENDPOINT:KIND[:PROBABILITY[:ARG]]``.
 
-        Examples: ``runs/get:503:0.1``, ``*:429:0.05:2``, ``run-now:latency:0.01:1.5``.
+        ARG: Retry-After seconds (429), the delay (latency) or the seconds per byte (drip).
+        Examples: ``runs/get:503:0.1``, ``*:429:0.05:2``, ``run-now:latency:0.01:1.5``,
+        ``runs/get:hang:0.1``, ``runs/get:drip:1``, ``*:reset:0.05``.
         """
         parts = text.strip().split(":")
         if len(parts) < 2 or len(parts) > 4 or not parts[0] or not parts[1]:
@@ -71,7 +89,7 @@ class FaultRule:
             raise ValueError(f"bad fault {text!r}: {exc}") from exc
         if kind == "429":
             return cls(endpoint, kind, probability, retry_after=int(arg if arg is not None else 1))
-        if kind == "latency":
+        if kind in {"latency", "drip"}:
             return cls(endpoint, kind, probability, seconds=arg if arg is not None else 1.0)
         return cls(endpoint, kind, probability)
 

@@ -18,7 +18,6 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from jobs_widgets.sandbox import netfaults
 from jobs_widgets.sandbox.engine import ApiError, Engine
-from jobs_widgets.sandbox.faults import FaultInjector
+from jobs_widgets.sandbox.faults import STATUS_KINDS, FaultInjector, FaultRule
 from jobs_widgets.sandbox.routes import ROUTES, Identity, endpoint_of, json_object
 
 __all__ = ["ROUTES", "Identity", "RequestRecord", "SandboxServer", "ServerState"]
@@ -76,6 +75,8 @@ class _Server(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._conn_threads: list[threading.Thread] = []
+        #: Set when the sandbox stops: ends every fault's wait (hang, drip, latency) at once.
+        self.stopping = threading.Event()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -240,17 +241,13 @@ class _Handler(BaseHTTPRequestHandler):
             fault = state.faults.decide(matched)
             if fault is not None:
                 ctx["fault"] = fault.kind
-                if fault.kind not in {"latency", "drop"}:
+                if fault.kind in STATUS_KINDS:
                     raise netfaults.fault_error(int(fault.kind))
             result = route(state.engine, params, ident)
-            if fault is not None and fault.kind == "drop":
-                self._record(0)
-                self.close_connection = True
-                netfaults.abort(self.connection)
-                return
-            if fault is not None:
-                time.sleep(fault.seconds)
-            self._send(200, result)
+            if fault is None:
+                self._send(200, result)
+            else:
+                self._deliver(fault, result)
         except ApiError as err:
             headers = {}
             if err.status == 429:
@@ -270,6 +267,31 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             self._record(0)
+
+    def _deliver(self, fault: FaultRule, result: dict[str, Any]) -> None:
+        """Answer ``result`` the way a connection fault says: late, slowly, or not at all."""
+        stopping = self.server.stopping
+        with netfaults.thread_named(f"jobs-widgets-sandbox-{fault.kind}"):
+            if fault.kind == "latency":
+                if stopping.wait(fault.seconds):
+                    raise ConnectionAbortedError("the sandbox is stopping")
+                self._send(200, result)
+            elif fault.kind == "drip":
+                real = self.wfile
+                self.wfile = netfaults.DripWriter(self.connection, fault.seconds, stopping)
+                try:
+                    self._send(200, result)
+                finally:
+                    self.wfile = real
+            else:  # drop, reset, hang: the client never gets an answer
+                self._record(0)
+                self.close_connection = True
+                if fault.kind == "drop":
+                    netfaults.abort(self.connection)
+                elif fault.kind == "reset":
+                    netfaults.reset(self.connection, self.rfile)
+                else:
+                    netfaults.hang(self.connection, stopping)
 
     def _authenticate(self, state: ServerState) -> Identity:
         header = self.headers.get("Authorization") or ""
@@ -326,6 +348,7 @@ class SandboxServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._httpd.stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._httpd.close_connections()
