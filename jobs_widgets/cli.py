@@ -2,7 +2,8 @@
 
 ``jobs-widgets sandbox [--port P] [--speed S] [--seed N] [--fault SPEC ...]``
     Start the embedded workspace, print the ``export`` lines that point a shell (and
-    any notebook started from it) at it, and serve until interrupted.
+    any notebook started from it) at it, and serve until interrupted. ``SPEC`` is
+    ``ENDPOINT:KIND[:P[:ARG]]`` (see :mod:`jobs_widgets.sandbox.faults`).
 
 ``jobs-widgets demo [--headless] [--speed S]``
     The guided tour (see :mod:`jobs_widgets.demo`).
@@ -68,7 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault",
         action="append",
         metavar="ENDPOINT:KIND[:P[:ARG]]",
-        help="inject a fault, e.g. runs/get:503:0.1 or '*:429:0.05:2' (repeatable)",
+        help=(
+            "inject a fault with probability P (default 1) on ENDPOINT (or *), repeatable; KIND: "
+            "403 404 500 502 503 504, 429 (ARG: Retry-After s), latency (ARG: delay s), "
+            "drop (close unanswered), reset (TCP reset), hang (never answer), "
+            "drip (ARG: s per byte, default 1); e.g. runs/get:503:0.1, '*:429:0.05:2', "
+            "runs/get:hang:0.1, runs/get:drip:1, '*:reset:0.05'"
+        ),
     )
     sandbox.set_defaults(func=_sandbox)
 

@@ -10,7 +10,9 @@ import sys
 import time
 
 import pytest
+from jobs_widgets.cli import main
 from jobs_widgets.core.sdk import make_client
+from jobs_widgets.sandbox.faults import KINDS
 
 
 def start(*args: str) -> subprocess.Popen[str]:
@@ -38,7 +40,8 @@ def read_exports(proc: subprocess.Popen[str], count: int, deadline_s: float = 30
 
 
 def test_sandbox_command_prints_exports_serves_and_stops_on_interrupt() -> None:
-    proc = start("sandbox", "--speed", "10", "--seed", "3", "--fault", "runs/get:503:0.0")
+    faults = ["runs/get:503:0.0", "runs/get:hang:0.0", "runs/get:drip:0.0:0.5", "*:reset:0.0"]
+    proc = start("sandbox", "--speed", "10", "--seed", "3", *(f"--fault={f}" for f in faults))
     try:
         exports = read_exports(proc, 9)
         assert set(exports) >= {
@@ -61,6 +64,17 @@ def test_sandbox_command_rejects_bad_fault_specs() -> None:
     assert proc.returncode == 2
     assert "unknown fault kind 'teapot'" in err
     assert "Traceback" not in err
+
+
+def test_sandbox_help_documents_every_fault_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sandbox", "--help"])
+    assert exit_info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for kind in sorted(KINDS):
+        assert kind in help_text
+    for example in ("runs/get:hang:0.1", "runs/get:drip:1", "'*:reset:0.05'"):
+        assert example in help_text
 
 
 @pytest.mark.slow
