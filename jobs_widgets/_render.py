@@ -14,54 +14,40 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
+from jobs_widgets._present import (
+    LIMITS,
+    clip,
+    format_duration_ms,
+    format_timestamp,
+    humanize,
+    safe_url,
+    shown_duration_ms,
+    state_tone,
+    tone_style,
+    trace_tail,
+)
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskRun
 from jobs_widgets.core.states import RunState
 
-MAX_CELL = 200
-MAX_MESSAGE = 2_000
-TRACE_LINES = 40
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 # ----------------------------------------------------------------------------- text safety
-def visible(text: object, limit: int = MAX_MESSAGE) -> str:
+def visible(text: object, limit: int = LIMITS["message"]) -> str:
     """``text`` with bidi overrides and control characters shown as escapes, cut to ``limit``."""
-    value = "" if text is None else str(text)
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    value = _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    value = _BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", clip(text, limit))
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
-def one_line(text: object, limit: int = MAX_CELL) -> str:
+def one_line(text: object, limit: int = LIMITS["cell"]) -> str:
     return visible(str(text if text is not None else "").replace("\r", " ").replace("\n", " "), limit)
 
 
-def tail_lines(text: str | None, lines: int = TRACE_LINES, limit: int = 20_000) -> str:
-    """The last ``lines`` lines of ``text`` (traces end with what matters)."""
-    if not text:
-        return ""
-    kept = text.splitlines()[-lines:]
-    joined = "\n".join(kept)
-    if len(joined) > limit:
-        joined = "…" + joined[-limit:]
-    return visible(joined, limit + 1)
-
-
-def safe_url(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else None (never a javascript: link)."""
-    if not isinstance(url, str) or len(url) > 2048:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() in {"http", "https"} and parts.netloc:
-        return url.strip()
-    return None
+def tail_lines(text: str | None) -> str:
+    """The end of a trace or log (what matters is at the bottom), made visible."""
+    return visible(trace_tail(text), LIMITS["trace_chars"])
 
 
 def esc(text: object) -> str:
@@ -77,41 +63,26 @@ def link(url: object, label: str) -> str:
 
 # ----------------------------------------------------------------------------- formatting
 def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = max(0.0, float(seconds))
-    if seconds < 60:
-        return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
+    """A duration in seconds as the panel shows it ("4m 05s"); "" when unknown."""
+    return "" if seconds is None else format_duration_ms(round(seconds * 1000))
 
 
 def timestamp(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-_STATE_COLOURS = {
-    RunState.SUCCEEDED: "#1a7f37",
-    RunState.FAILED: "#cf222e",
-    RunState.TIMED_OUT: "#cf222e",
-    RunState.INTERNAL_ERROR: "#cf222e",
-    RunState.CANCELED: "#6e7781",
-    RunState.SKIPPED: "#6e7781",
-    RunState.UNKNOWN: "#6e7781",
-}
+    return format_timestamp(ms)
 
 
 def state_html(state: RunState) -> str:
-    colour = _STATE_COLOURS.get(state, "#0969da")
     return (
-        f'<span class="jw-state jw-state--{state.value.lower()}" style="color:{colour};font-weight:600">'
+        f'<span class="jw-state jw-state--{state.value.lower()}" style="{tone_style(state_tone(state))}">'
         f"{html.escape(state.label)}</span>"
     )
+
+
+def run_time(item: Run | TaskRun, now_s: float | None = None) -> str:
+    """How long a run or task took, or has been running as of ``now_s`` (epoch seconds of the
+    workspace's clock; the kernel's clock when None): "" when that is not known."""
+    now = dt.datetime.now(tz=dt.UTC).timestamp() if now_s is None else now_s
+    return format_duration_ms(shown_duration_ms(item, now * 1000))
 
 
 def _table_html(columns: Sequence[str], rows: Iterable[Sequence[str]], caption: str | None = None) -> str:
@@ -201,6 +172,8 @@ class JobsList(_Rich):
 
     rows: list[JobRow]
     host: str | None = None
+    now_s: float | None = None
+    """The workspace's clock (epoch seconds) for runs still going; None: the kernel's clock."""
 
     COLUMNS = ("key", "job id", "name", "last run", "state", "started", "duration")
 
@@ -220,7 +193,7 @@ class JobsList(_Rich):
             run_cell,
             state,
             fmt(timestamp(last.start_ms)) if last else "",
-            fmt(duration(last.duration_s)) if last else "",
+            fmt(run_time(last, self.now_s)) if last else "",
         ]
 
     def _caption(self) -> str:
@@ -245,6 +218,8 @@ class RunsTable(_Rich):
     key: str
     runs: list[Run]
     active_only: bool = False
+    now_s: float | None = None
+    """The workspace's clock (epoch seconds) for runs still going; None: the kernel's clock."""
 
     COLUMNS = ("run id", "state", "started", "duration", "trigger", "message")
 
@@ -254,9 +229,9 @@ class RunsTable(_Rich):
             link(run.run_page_url, str(run.run_id)) if html_mode else str(run.run_id),
             state_html(run.state) if html_mode else run.state.label,
             fmt(timestamp(run.start_ms)),
-            fmt(duration(run.duration_s) if run.is_terminal else duration(_elapsed(run))),
-            fmt(run.trigger or ""),
-            fmt(one_line(run.state_message, 80)),
+            fmt(run_time(run, self.now_s)),
+            fmt(humanize(run.trigger)),
+            fmt(one_line(run.state_message, LIMITS["cell_message"])),
         ]
 
     def _caption(self) -> str:
@@ -303,10 +278,6 @@ class RunsTable(_Rich):
         )
 
 
-def _elapsed(run: Run) -> float | None:
-    return run.elapsed_s(dt.datetime.now(tz=dt.UTC).timestamp())
-
-
 @dataclass(repr=False)
 class RunSummary(_Rich):
     """``%jobs status``: one run with its tasks. ``.run`` is the Run."""
@@ -314,6 +285,9 @@ class RunSummary(_Rich):
     key: str
     run: Run
     note: str | None = None
+    now_s: float | None = None
+    """The workspace's clock (epoch seconds) for a run still going; None: the kernel's clock.
+    A sped-up sandbox runs ahead of the kernel, so callers pass their registry clock's time."""
 
     @property
     def state(self) -> RunState:
@@ -324,14 +298,14 @@ class RunSummary(_Rich):
         return [
             link(task.run_page_url, task.task_key) if html_mode else one_line(task.task_key),
             state_html(task.state) if html_mode else task.state.label,
-            fmt(duration(task.duration_s)),
+            fmt(run_time(task, self.now_s)),
             fmt(task.attempt or ""),
-            fmt(one_line(task.state_message, 80)),
+            fmt(one_line(task.state_message, LIMITS["cell_message"])),
         ]
 
     def headline(self) -> str:
         run = self.run
-        took = duration(run.duration_s) if run.is_terminal else duration(_elapsed(run))
+        took = run_time(run, self.now_s)
         verb = "took" if run.is_terminal else "running for"
         timing = f", {verb} {took}" if took else ""
         return f"{self.key} run {run.run_id}: {run.state.label}{timing}"
@@ -340,7 +314,7 @@ class RunSummary(_Rich):
         run = self.run
         lines = [visible(self.headline())]
         if run.state_message:
-            lines.append(f"  {one_line(run.state_message, 300)}")
+            lines.append(f"  {one_line(run.state_message, LIMITS['headline_message'])}")
         if safe_url(run.run_page_url):
             lines.append(f"  {run.run_page_url}")
         if run.tasks:
@@ -359,12 +333,13 @@ class RunSummary(_Rich):
         parts = [
             f'<div class="jw-run"><b>{esc(self.key)}</b> run {link(run.run_page_url, str(run.run_id))}: {state_html(run.state)}'
         ]
-        took = duration(run.duration_s) if run.is_terminal else duration(_elapsed(run))
+        took = run_time(run, self.now_s)
         if took:
             parts.append(f" <span>({esc(took)})</span>")
         parts.append("</div>")
         if run.state_message:
-            parts.append(f'<div class="jw-message">{esc(one_line(run.state_message, 300))}</div>')
+            message = one_line(run.state_message, LIMITS["headline_message"])
+            parts.append(f'<div class="jw-message">{esc(message)}</div>')
         if run.tasks:
             parts.append(
                 _table_html(
