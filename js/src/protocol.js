@@ -1,10 +1,11 @@
 // Wire protocol between the Python `JobPanel` model and this view.
 //
 // Python owns every synced trait; the view only reads them and acts solely by
-// sending the messages described by `OutgoingMessage`. Everything in here is
-// either a JSDoc type, a constant, or a small defensive normaliser that turns
-// whatever JSON arrived into the documented shape (so a malformed trait value
-// can never make the view throw).
+// sending the messages described by `OutgoingMessage`. Everything in here is a
+// JSDoc type or a constant. Python decides how things read (jobs_widgets/_present.py):
+// runs, tasks and history entries arrive with their `label`, `tone` and
+// `duration_text`; the view shows those. `normalize.js` turns whatever JSON arrived
+// into these shapes (so a malformed trait value can never make the view throw).
 
 /**
  * @typedef {"QUEUED" | "PENDING" | "RUNNING" | "TERMINATING" | "BLOCKED" |
@@ -16,6 +17,7 @@
  * @typedef {object} JobTask
  * @property {string} task_key
  * @property {string | null} type
+ * @property {string} type_text   humanised type ("Notebook"), from Python
  * @property {string[]} depends_on
  */
 
@@ -29,7 +31,20 @@
  */
 
 /**
- * @typedef {object} TaskRun
+ * How a run, task or history entry reads, as Python decided (see `jobs_widgets/_present.py`).
+ * @typedef {object} Shown
+ * @property {string} label          "Timed out"
+ * @property {import("./rules.js").Tone} tone
+ * @property {string} duration_text  "4m 05s" (for a ticking item: as of the snapshot's clock)
+ */
+
+/**
+ * @typedef {object} Ticking
+ * @property {boolean} ticks  the duration counts up live from `start_time` on the jobs' clock
+ */
+
+/**
+ * @typedef {object} TaskRunFields
  * @property {string} task_key
  * @property {number | null} run_id
  * @property {string} state
@@ -44,16 +59,19 @@
  * @property {string[]} depends_on
  */
 
+/** @typedef {TaskRunFields & Shown & Ticking} TaskRun */
+
 /**
  * @typedef {object} Failure
  * @property {string | null} task_key
  * @property {string} state_message
  * @property {string | null} error
- * @property {string | null} error_trace
+ * @property {string | null} error_trace        its tail, as Python cut it
+ * @property {string | null} error_trace_title  "Stack trace (last 60 of 500 lines)"
  */
 
 /**
- * @typedef {object} Run
+ * @typedef {object} RunFields
  * @property {number} run_id
  * @property {string | null} run_name
  * @property {string} state
@@ -63,7 +81,9 @@
  * @property {string} state_message
  * @property {string | null} termination_code
  * @property {string | null} trigger
+ * @property {string} trigger_text   "One time"
  * @property {number | null} start_time
+ * @property {string} start_text     "2024-05-01 14:00:00 CEST" (kernel's zone)
  * @property {number | null} end_time
  * @property {number | null} duration_ms
  * @property {string | null} run_page_url
@@ -72,14 +92,19 @@
  * @property {Failure | null} failure
  */
 
+/** @typedef {RunFields & Shown & Ticking} Run */
+
 /**
- * @typedef {object} HistoryEntry
+ * @typedef {object} HistoryFields
  * @property {number} run_id
  * @property {string} state
  * @property {number | null} start_time
+ * @property {string} start_text
  * @property {number | null} duration_ms
  * @property {string | null} run_page_url
  */
+
+/** @typedef {HistoryFields & Shown} HistoryEntry */
 
 /**
  * @typedef {object} Eta
@@ -87,11 +112,14 @@
  * @property {number} p50_ms
  * @property {number} p90_ms
  * @property {number} samples
+ * @property {string} text  "usually takes 4–6 min"
  */
 
 /**
+ * Connection health: `ok`; `degraded` (retrying at `next_retry_at`); or `stopped`
+ * (the panel no longer follows its run, `message` says why). Commands stay usable.
  * @typedef {object} Health
- * @property {"ok" | "degraded"} status
+ * @property {"ok" | "degraded" | "stopped"} status
  * @property {string} message
  * @property {number | null} next_retry_at
  */
@@ -136,6 +164,7 @@
  *   error: string,
  *   params_schema: JsonSchema | null,
  *   pending: Pending,
+ *   pending_detail?: string,
  *   clock: { now_ms: number, rate: number } | null,
  * }} Traits
  */
@@ -210,7 +239,8 @@ export const TERMINAL_STATES = Object.freeze(
 /** Terminal states that count as a failure (repairable; "✗" title badge). */
 export const FAILED_STATES = Object.freeze(new Set(["FAILED", "TIMED_OUT", "INTERNAL_ERROR"]));
 
-/** Every trait name, in the order the widget subscribes to them. */
+/** Every trait name, in the order the widget subscribes to them (`pending_detail`:
+ * what the panel says while `pending` is set; optional, "" when absent). */
 export const TRAITS = /** @type {const} */ ([
   "job",
   "run",
@@ -220,6 +250,7 @@ export const TRAITS = /** @type {const} */ ([
   "error",
   "params_schema",
   "pending",
+  "pending_detail",
   "clock",
 ]);
 
@@ -230,269 +261,3 @@ export const TRAITS = /** @type {const} */ ([
  * this clock, not on `Date.now()`.
  * @typedef {{ now_ms: number, rate: number }} Clock
  */
-
-/**
- * @param {unknown} value
- * @returns {Clock | null}
- */
-export function normalizeClock(value) {
-  if (!isObject(value)) return null;
-  const nowMs = numOrNull(value.now_ms);
-  const rate = numOrNull(value.rate);
-  if (nowMs === null) return null;
-  return { now_ms: nowMs, rate: rate !== null && rate >= 0 ? rate : 1 };
-}
-
-// ---------------------------------------------------------------------------
-// Defensive normalisers: JSON in, documented shape out. Never throw.
-// ---------------------------------------------------------------------------
-
-/**
- * @param {unknown} value
- * @returns {value is Record<string, unknown>}
- */
-export function isObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * @param {unknown} value
- * @returns {string}
- */
-function str(value) {
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return "";
-}
-
-/**
- * @param {unknown} value
- * @returns {string | null}
- */
-function strOrNull(value) {
-  if (value === null || value === undefined) return null;
-  const s = str(value);
-  return s === "" ? null : s;
-}
-
-/**
- * @param {unknown} value
- * @returns {number | null}
- */
-function numOrNull(value) {
-  return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-/** Upper bound on any string kept from the traits (display limits are lower). */
-const MAX_KEPT = 50_000;
-
-/**
- * A string, clipped to its first MAX_KEPT characters so a megabyte message
- * costs nothing downstream.
- * @param {unknown} value
- * @returns {string}
- */
-function text(value) {
-  const s = str(value);
-  return s.length > MAX_KEPT ? `${s.slice(0, MAX_KEPT)}\u2026` : s;
-}
-
-/**
- * Like `text`, but keeps the end (stack traces matter at the bottom).
- * @param {unknown} value
- * @returns {string | null}
- */
-function tailOrNull(value) {
-  const s = strOrNull(value);
-  return s !== null && s.length > MAX_KEPT ? `\u2026${s.slice(s.length - MAX_KEPT)}` : s;
-}
-
-/**
- * @param {unknown} value
- * @returns {string | null}
- */
-function textOrNull(value) {
-  const s = strOrNull(value);
-  return s === null ? null : text(s);
-}
-
-/**
- * Epoch milliseconds; Databricks uses 0 for "not set", so only positive values count.
- * @param {unknown} value
- * @returns {number | null}
- */
-function timeOrNull(value) {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : null;
-}
-
-/**
- * @param {unknown} value
- * @returns {string[]}
- */
-function strList(value) {
-  return Array.isArray(value) ? value.map(str).filter((s) => s !== "") : [];
-}
-
-/**
- * Upper-cased state string, "UNKNOWN" when missing.
- * @param {unknown} value
- * @returns {string}
- */
-function stateOf(value) {
-  const s = typeof value === "string" ? value.trim().toUpperCase() : "";
-  return s === "" ? "UNKNOWN" : s;
-}
-
-/**
- * @param {unknown} raw
- * @returns {Job | null}
- */
-export function normalizeJob(raw) {
-  if (!isObject(raw)) return null;
-  const tasks = Array.isArray(raw.tasks) ? raw.tasks : [];
-  return {
-    key: str(raw.key),
-    job_id: numOrNull(raw.job_id) ?? 0,
-    name: strOrNull(raw.name),
-    tasks: tasks.filter(isObject).map((t) => ({
-      task_key: str(t.task_key),
-      type: strOrNull(t.type),
-      depends_on: strList(t.depends_on),
-    })),
-    url: strOrNull(raw.url),
-  };
-}
-
-/**
- * @param {unknown} raw
- * @returns {Failure | null}
- */
-function normalizeFailure(raw) {
-  if (!isObject(raw)) return null;
-  return {
-    task_key: strOrNull(raw.task_key),
-    state_message: text(raw.state_message),
-    error: textOrNull(raw.error),
-    error_trace: tailOrNull(raw.error_trace),
-  };
-}
-
-/**
- * @param {unknown} raw
- * @returns {Run | null}
- */
-export function normalizeRun(raw) {
-  if (!isObject(raw)) return null;
-  const state = stateOf(raw.state);
-  const tasks = Array.isArray(raw.tasks) ? raw.tasks : [];
-  /** @type {Record<string, string>} */
-  const params = {};
-  if (isObject(raw.params)) {
-    for (const [k, v] of Object.entries(raw.params)) {
-      // defineProperty so a "__proto__" key stays an ordinary own property.
-      Object.defineProperty(params, k, {
-        value: typeof v === "string" ? v : JSON.stringify(v) ?? "",
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
-  return {
-    run_id: numOrNull(raw.run_id) ?? 0,
-    run_name: strOrNull(raw.run_name),
-    state,
-    is_terminal: typeof raw.is_terminal === "boolean" ? raw.is_terminal : TERMINAL_STATES.has(state),
-    life_cycle_state: strOrNull(raw.life_cycle_state),
-    result_state: strOrNull(raw.result_state),
-    state_message: text(raw.state_message),
-    termination_code: strOrNull(raw.termination_code),
-    trigger: strOrNull(raw.trigger),
-    start_time: timeOrNull(raw.start_time),
-    end_time: timeOrNull(raw.end_time),
-    duration_ms: numOrNull(raw.duration_ms),
-    run_page_url: strOrNull(raw.run_page_url),
-    params,
-    tasks: tasks.filter(isObject).map((t) => ({
-      task_key: str(t.task_key),
-      run_id: numOrNull(t.run_id),
-      state: stateOf(t.state),
-      life_cycle_state: strOrNull(t.life_cycle_state),
-      result_state: strOrNull(t.result_state),
-      state_message: text(t.state_message),
-      start_time: timeOrNull(t.start_time),
-      end_time: timeOrNull(t.end_time),
-      duration_ms: numOrNull(t.duration_ms),
-      attempt: numOrNull(t.attempt) ?? 0,
-      run_page_url: strOrNull(t.run_page_url),
-      depends_on: strList(t.depends_on),
-    })),
-    failure: normalizeFailure(raw.failure),
-  };
-}
-
-/**
- * @param {unknown} raw
- * @returns {HistoryEntry[]}
- */
-export function normalizeHistory(raw) {
-  if (!Array.isArray(raw)) return [];
-  return raw.filter(isObject).map((h) => ({
-    run_id: numOrNull(h.run_id) ?? 0,
-    state: stateOf(h.state),
-    start_time: timeOrNull(h.start_time),
-    duration_ms: numOrNull(h.duration_ms),
-    run_page_url: strOrNull(h.run_page_url),
-  }));
-}
-
-/**
- * An ETA is only usable when its percentiles are positive numbers.
- * @param {unknown} raw
- * @returns {Eta | null}
- */
-export function normalizeEta(raw) {
-  if (!isObject(raw)) return null;
-  const p10 = numOrNull(raw.p10_ms);
-  const p50 = numOrNull(raw.p50_ms);
-  const p90 = numOrNull(raw.p90_ms);
-  if (p50 === null || p50 <= 0) return null;
-  const lo = p10 !== null && p10 > 0 ? Math.min(p10, p50) : p50;
-  const hi = p90 !== null && p90 > 0 ? Math.max(p90, p50) : p50;
-  return { p10_ms: lo, p50_ms: p50, p90_ms: hi, samples: numOrNull(raw.samples) ?? 0 };
-}
-
-/**
- * @param {unknown} raw
- * @returns {Health}
- */
-export function normalizeHealth(raw) {
-  if (!isObject(raw) || raw.status !== "degraded") {
-    return { status: "ok", message: "", next_retry_at: null };
-  }
-  return { status: "degraded", message: text(raw.message), next_retry_at: timeOrNull(raw.next_retry_at) };
-}
-
-/**
- * @param {unknown} raw
- * @returns {Pending}
- */
-export function normalizePending(raw) {
-  return raw === "run" || raw === "cancel" || raw === "repair" || raw === "refresh" ? raw : "";
-}
-
-/**
- * @param {unknown} raw
- * @returns {JsonSchema | null}
- */
-export function normalizeSchema(raw) {
-  return isObject(raw) ? /** @type {JsonSchema} */ (raw) : null;
-}
-
-/**
- * @param {unknown} raw
- * @returns {string}
- */
-export function normalizeError(raw) {
-  return typeof raw === "string" ? text(raw) : "";
-}

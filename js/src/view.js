@@ -1,22 +1,10 @@
-// Pure DOM builders: data in, elements out. No model access, no listeners,
-// no clock (callers pass `now`). Every piece of data reaches the DOM through
-// text nodes or `setAttribute` of non-event attributes; links only for
-// absolute http(s) URLs.
+// The panel's DOM: its skeleton and the builders of its parts. Data in, elements
+// out: no model access, no listeners, no clock (callers pass `now`). Texts arrive
+// already held to Python's limits (normalize.js) and go in as text nodes (dom.js).
 
-import {
-  LIMITS,
-  formatTimestamp,
-  historyItemLabel,
-  humanize,
-  safeHttpUrl,
-  stateLabel,
-  stateModifier,
-  stateSlug,
-  stateTone,
-  taskDurationText,
-  truncateText,
-  truncateTrace,
-} from "./format.js";
+import { durationText, historyItemLabel } from "./format.js";
+import { h, linkOrText, stateBadge } from "./dom.js";
+import { stateLabel, stateSlug, stateTone } from "./rules.js";
 
 /** @typedef {import("./protocol.js").Job} Job */
 /** @typedef {import("./protocol.js").JobTask} JobTask */
@@ -25,120 +13,8 @@ import {
 /** @typedef {import("./protocol.js").HistoryEntry} HistoryEntry */
 /** @typedef {import("./protocol.js").Failure} Failure */
 
-/** @typedef {string | number | boolean | null | undefined} AttrValue */
-/** @typedef {Node | string | null | undefined | false} Child */
-
-const ATTR_NAME = /^[a-z][a-z0-9-]*$/i;
-const URL_ATTRS = new Set(["href", "src", "action", "formaction", "srcdoc", "xlink:href"]);
-
-/**
- * Create an element. `class` sets the class list; other attributes go through
- * `setAttribute` (true -> "", false/null/undefined -> omitted). Event-handler
- * attributes are refused, and URL attributes must be absolute http(s).
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {Record<string, AttrValue>} [attrs]
- * @param {...Child} children
- * @returns {HTMLElementTagNameMap[K]}
- */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === false || value === null || value === undefined) continue;
-    if (!ATTR_NAME.test(name) || name.toLowerCase().startsWith("on")) {
-      throw new Error(`refusing attribute ${JSON.stringify(name)}`);
-    }
-    const text = value === true ? "" : String(value);
-    if (URL_ATTRS.has(name.toLowerCase()) && safeHttpUrl(text) === null) {
-      throw new Error(`refusing non-http(s) ${name}`);
-    }
-    if (name === "class") el.className = text;
-    else el.setAttribute(name, text);
-  }
-  append(el, children);
-  return el;
-}
-
-/**
- * @param {Element} parent
- * @param {Child[]} children
- */
-function append(parent, children) {
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    parent.append(typeof child === "string" ? document.createTextNode(child) : child);
-  }
-}
-
-/**
- * Replace an element's text (cheap no-op when unchanged).
- * @param {Element} el
- * @param {string} text
- */
-export function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
-
-/**
- * Show/hide with the `hidden` attribute (no-op when unchanged).
- * @param {HTMLElement} el
- * @param {boolean} shown
- */
-export function setShown(el, shown) {
-  if (el.hidden === shown) el.hidden = !shown;
-}
-
-/**
- * A link if `url` is absolute http(s); otherwise plain text. A non-empty
- * unsafe URL is shown literally (never clickable) next to the label.
- * @param {string | null} url
- * @param {string} label
- * @param {string} className
- * @param {string} [ariaLabel]
- * @returns {HTMLElement}
- */
-export function linkOrText(url, label, className, ariaLabel) {
-  const href = safeHttpUrl(url);
-  if (href !== null) {
-    return h(
-      "a",
-      { class: `${className} jw-link`, href, target: "_blank", rel: "noopener noreferrer", "aria-label": ariaLabel },
-      label,
-    );
-  }
-  const span = h("span", { class: `${className} jw-nolink` }, label);
-  if (url) {
-    span.append(" ", h("span", { class: "jw-unsafe-url", title: "Not a web link" }, truncateText(url, LIMITS.url)));
-  }
-  return span;
-}
-
-/**
- * State badge: `.jw-state.jw-state--<state>` whose text is exactly the label;
- * the icon comes from CSS and the colour from `data-tone`.
- * @param {string} state  a run/task state or "IDLE"
- * @param {string} [extraClass]
- * @returns {HTMLSpanElement}
- */
-export function stateBadge(state, extraClass = "") {
-  const badge = h("span", { class: "", "data-tone": stateTone(state) }, h("span", { class: "jw-state-label" }, stateLabel(state)));
-  applyBadge(badge, state, extraClass);
-  return badge;
-}
-
-/**
- * Point an existing badge at a new state.
- * @param {HTMLElement} badge
- * @param {string} state
- * @param {string} [extraClass]
- */
-export function applyBadge(badge, state, extraClass = "") {
-  const cls = `jw-state ${stateModifier(state)}${extraClass ? ` ${extraClass}` : ""}`;
-  if (badge.className !== cls) badge.className = cls;
-  badge.setAttribute("data-tone", stateTone(state));
-  const label = badge.querySelector(".jw-state-label");
-  if (label) setText(label, stateLabel(state));
-}
+/** The badge of a panel whose job never ran. */
+export const IDLE = Object.freeze({ state: "IDLE", label: stateLabel("IDLE"), tone: stateTone("IDLE") });
 
 /**
  * @typedef {object} Skeleton
@@ -172,6 +48,7 @@ export function applyBadge(badge, state, extraClass = "") {
  * @property {HTMLButtonElement} confirmYes
  * @property {HTMLButtonElement} confirmNo
  * @property {HTMLButtonElement} repairButton
+ * @property {HTMLElement} busy
  * @property {HTMLDivElement} formHost
  * @property {HTMLDivElement} failure
  * @property {HTMLElement} tasksSection
@@ -201,7 +78,7 @@ export function buildSkeleton(idPrefix) {
     h("span", { "aria-hidden": "true" }, "\u21bb"),
   );
 
-  const badge = stateBadge("IDLE", "jw-run-state");
+  const badge = stateBadge(IDLE, "jw-run-state");
   const runLinkSlot = h("span", { class: "jw-run-link-slot" });
   const elapsed = h("span", { class: "jw-elapsed" });
   const runMeta = h("span", { class: "jw-run-meta" });
@@ -253,7 +130,8 @@ export function buildSkeleton(idPrefix) {
     confirmNo,
   );
   const repairButton = h("button", { type: "button", class: "jw-button jw-repair", hidden: true }, "Repair run");
-  const actions = h("div", { class: "jw-actions" }, runButton, cancelButton, confirm, repairButton);
+  const busy = h("span", { class: "jw-busy", role: "status", hidden: true });
+  const actions = h("div", { class: "jw-actions" }, runButton, cancelButton, confirm, repairButton, busy);
   const formHost = h("div", { class: "jw-form-host", id: formId, hidden: true });
 
   const failure = h("div", { class: "jw-failure jw-card", hidden: true });
@@ -305,7 +183,7 @@ export function buildSkeleton(idPrefix) {
     root, jobName, jobKey, jobLinkSlot, notifyButton, refreshButton, badge, runLinkSlot, elapsed, runMeta,
     progressRow, progress, progressBar, eta, stateMessage, params, health, healthMessage, healthCountdown,
     error, errorText, errorDismiss, actions, runButton, cancelButton, confirm, confirmText, confirmYes,
-    confirmNo, repairButton, formHost, failure, tasksSection, tasks, historySection, history, live,
+    confirmNo, repairButton, busy, formHost, failure, tasksSection, tasks, historySection, history, live,
   };
 }
 
@@ -316,7 +194,7 @@ export function buildSkeleton(idPrefix) {
  */
 export function buildJobLink(job) {
   if (!job.url) return null;
-  return linkOrText(job.url, "Open job", "jw-job-link", `Open job ${truncateText(job.name ?? job.key, LIMITS.name)} in Databricks`);
+  return linkOrText(job.url, "Open job", "jw-job-link", `Open job ${job.name ?? job.key} in Databricks`);
 }
 
 /**
@@ -343,9 +221,9 @@ export function buildParams(params, max = 20) {
       h(
         "span",
         { class: "jw-param" },
-        h("span", { class: "jw-param-name" }, truncateText(k, LIMITS.param)),
+        h("span", { class: "jw-param-name" }, k),
         " = ",
-        h("span", { class: "jw-param-value" }, truncateText(v, LIMITS.param)),
+        h("span", { class: "jw-param-value" }, v),
       ),
     );
   }
@@ -361,22 +239,20 @@ export function buildParams(params, max = 20) {
  * @returns {HTMLLIElement}
  */
 export function buildTaskRow(task, now, shownAbove = "") {
-  const key = truncateText(task.task_key || "(unnamed task)", LIMITS.name);
+  const key = task.task_key || "(unnamed task)";
   const name = linkOrText(task.run_page_url, key, "jw-task-key", `Open task ${key} in Databricks`);
   const text = task.state_message.trim();
   const message =
     task.state !== "SUCCEEDED" && text !== "" && text !== shownAbove
-      ? h("span", { class: "jw-task-message" }, truncateText(task.state_message, LIMITS.taskMessage))
+      ? h("span", { class: "jw-task-message" }, task.state_message)
       : null;
   return h(
     "li",
-    { class: `jw-task jw-task--${stateSlug(task.state)}`, "data-task-key": truncateText(task.task_key, LIMITS.name) },
-    h("span", { class: "jw-task-main" }, name, stateBadge(task.state)),
-    h("span", { class: "jw-task-duration" }, taskDurationText(task, now)),
+    { class: `jw-task jw-task--${stateSlug(task.state)}`, "data-task-key": task.task_key },
+    h("span", { class: "jw-task-main" }, name, stateBadge(task)),
+    h("span", { class: "jw-task-duration" }, durationText(task, now)),
     task.attempt > 0 ? h("span", { class: "jw-task-attempt" }, `attempt ${task.attempt + 1}`) : null,
-    task.depends_on.length > 0
-      ? h("span", { class: "jw-task-deps" }, `after ${truncateText(task.depends_on.join(", "), LIMITS.name)}`)
-      : null,
+    dependsOn(task.depends_on),
     message,
   );
 }
@@ -387,16 +263,23 @@ export function buildTaskRow(task, now, shownAbove = "") {
  * @returns {HTMLLIElement}
  */
 export function buildPlannedTaskRow(task) {
-  const key = truncateText(task.task_key || "(unnamed task)", LIMITS.name);
+  const type = task.type_text || task.type;
   return h(
     "li",
-    { class: "jw-task jw-task--planned", "data-task-key": truncateText(task.task_key, LIMITS.name) },
-    h("span", { class: "jw-task-main" }, h("span", { class: "jw-task-key" }, key)),
-    task.type ? h("span", { class: "jw-task-type" }, humanize(task.type)) : null,
-    task.depends_on.length > 0
-      ? h("span", { class: "jw-task-deps" }, `after ${truncateText(task.depends_on.join(", "), LIMITS.name)}`)
-      : null,
+    { class: "jw-task jw-task--planned", "data-task-key": task.task_key },
+    h("span", { class: "jw-task-main" }, h("span", { class: "jw-task-key" }, task.task_key || "(unnamed task)")),
+    type ? h("span", { class: "jw-task-type" }, type) : null,
+    dependsOn(task.depends_on),
   );
+}
+
+/**
+ * "after extract, transform" (null without dependencies).
+ * @param {string[]} keys
+ * @returns {HTMLElement | null}
+ */
+function dependsOn(keys) {
+  return keys.length > 0 ? h("span", { class: "jw-task-deps" }, `after ${keys.join(", ")}`) : null;
 }
 
 /**
@@ -406,14 +289,13 @@ export function buildPlannedTaskRow(task) {
  */
 export function buildHistoryItem(entry) {
   const label = historyItemLabel(entry);
-  const started = formatTimestamp(entry.start_time);
   return h("button", {
     type: "button",
     class: `jw-history-item jw-history-item--${stateSlug(entry.state)}`,
     "data-run-id": entry.run_id,
-    "data-tone": stateTone(entry.state),
+    "data-tone": entry.tone,
     "aria-label": label,
-    title: started ? `${label} (started ${started})` : label,
+    title: entry.start_text ? `${label} (started ${entry.start_text})` : label,
   });
 }
 
@@ -428,24 +310,22 @@ export function buildFailure(failure) {
     h(
       "h3",
       { class: "jw-failure-title" },
-      failure.task_key ? `Task ${truncateText(failure.task_key, LIMITS.name)} failed` : "Run failed",
+      failure.task_key ? `Task ${failure.task_key} failed` : "Run failed",
     ),
   ];
   if (failure.state_message.trim() !== "") {
-    out.push(h("p", { class: "jw-failure-message" }, truncateText(failure.state_message, LIMITS.message)));
+    out.push(h("p", { class: "jw-failure-message" }, failure.state_message));
   }
   if (failure.error) {
-    out.push(h("pre", { class: "jw-failure-error" }, truncateText(failure.error, LIMITS.error)));
+    out.push(h("pre", { class: "jw-failure-error" }, failure.error));
   }
   if (failure.error_trace) {
-    const trace = truncateTrace(failure.error_trace);
-    const lines = trace.split("\n").length;
     out.push(
       h(
         "details",
         { class: "jw-trace" },
-        h("summary", {}, `Stack trace (${lines} line${lines === 1 ? "" : "s"})`),
-        h("pre", { class: "jw-trace-text" }, trace),
+        h("summary", {}, failure.error_trace_title ?? "Stack trace"),
+        h("pre", { class: "jw-trace-text" }, failure.error_trace),
       ),
     );
   }
@@ -459,8 +339,9 @@ export function buildFailure(failure) {
  */
 export function runMetaText(run) {
   const parts = [];
-  if (run.run_name) parts.push(truncateText(run.run_name, LIMITS.name));
-  if (run.trigger) parts.push(`trigger: ${humanize(run.trigger)}`);
+  if (run.run_name) parts.push(run.run_name);
+  const trigger = run.trigger_text || run.trigger;
+  if (trigger) parts.push(`trigger: ${trigger}`);
   return parts.join(" \u00b7 ");
 }
 

@@ -21,6 +21,7 @@ export function defaultTraits() {
     error: "",
     params_schema: null,
     pending: "",
+    pending_detail: "",
     clock: null,
   };
 }

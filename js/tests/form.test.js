@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildParamsForm, coerceField, collectParams, fieldsFromSchema, initialRawValue, resolveSchema } from "../src/form.js";
+import { buildParamsForm } from "../src/form.js";
+import { coerceField, collectParams, fieldsFromSchema, initialRawValue, resolveSchema } from "../src/schema.js";
 
 /** @typedef {import("../src/form.js").RawValue} RawValue */
 

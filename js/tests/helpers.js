@@ -2,6 +2,8 @@
 
 import { afterEach, beforeEach, vi } from "vitest";
 import widget from "../src/widget.js";
+import { TERMINAL_STATES } from "../src/protocol.js";
+import { formatDuration, stateLabel, stateTone } from "../src/rules.js";
 import { FakeModel } from "./fake-model.js";
 
 /** @typedef {import("../src/protocol.js").Traits} Traits */
@@ -10,34 +12,59 @@ import { FakeModel } from "./fake-model.js";
 
 export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 
+const TICKING = new Set(["RUNNING", "TERMINATING"]);
+
+/**
+ * The fields Python adds to a run or task (label, tone, duration_text, ticks), as
+ * jobs_widgets/_present.py decides them at `now` (the golden tests in rules.test.js
+ * check Python's real output); fields given explicitly win.
+ * @template {{ state: string, start_time: number | null, end_time: number | null, duration_ms: number | null }} T
+ * @param {T & { is_terminal?: boolean }} item
+ * @param {boolean} task
+ * @param {number} [now]
+ */
+function withShown(item, task, now = T0) {
+  const terminal = item.is_terminal ?? TERMINAL_STATES.has(item.state);
+  const ticks =
+    !terminal && item.start_time !== null && (!task || (item.end_time === null && TICKING.has(item.state)));
+  /** @type {number | null} */
+  let ms = null;
+  if (terminal) {
+    ms = item.duration_ms !== null && item.duration_ms > 0 ? item.duration_ms
+      : item.start_time !== null && item.end_time !== null ? item.end_time - item.start_time : item.duration_ms;
+  } else if (ticks && item.start_time !== null) {
+    ms = Math.max(0, now - item.start_time);
+  }
+  return { label: stateLabel(item.state), tone: stateTone(item.state), duration_text: formatDuration(ms), ticks, ...item };
+}
+
 /**
  * @param {Partial<TaskRun>} [overrides]
  * @returns {TaskRun}
  */
 export function makeTask(overrides = {}) {
-  return {
-    task_key: "extract",
-    run_id: 1001,
-    state: "SUCCEEDED",
-    life_cycle_state: "TERMINATED",
-    result_state: "SUCCESS",
-    state_message: "",
-    start_time: T0 - 300_000,
-    end_time: T0 - 200_000,
-    duration_ms: 100_000,
-    attempt: 0,
-    run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/1001",
-    depends_on: [],
-    ...overrides,
-  };
+  return withShown(
+    {
+      task_key: "extract",
+      run_id: 1001,
+      state: "SUCCEEDED",
+      life_cycle_state: "TERMINATED",
+      result_state: "SUCCESS",
+      state_message: "",
+      start_time: T0 - 300_000,
+      end_time: T0 - 200_000,
+      duration_ms: 100_000,
+      attempt: 0,
+      run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/1001",
+      depends_on: [],
+      ...overrides,
+    },
+    true,
+  );
 }
 
-/**
- * A RUNNING run started 2 minutes before T0 with three tasks.
- * @param {Partial<Run>} [overrides]
- * @returns {Run}
- */
-export function makeRun(overrides = {}) {
+/** @returns {Omit<Run, "label" | "tone" | "duration_text" | "ticks">} */
+function runningRun() {
   return {
     run_id: 123,
     run_name: "Nightly ETL",
@@ -48,7 +75,9 @@ export function makeRun(overrides = {}) {
     state_message: "In run",
     termination_code: null,
     trigger: "ONE_TIME",
+    trigger_text: "One time",
     start_time: T0 - 120_000,
+    start_text: "2024-05-01 11:58:00 UTC",
     end_time: null,
     duration_ms: null,
     run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/123",
@@ -81,8 +110,16 @@ export function makeRun(overrides = {}) {
       }),
     ],
     failure: null,
-    ...overrides,
   };
+}
+
+/**
+ * A RUNNING run started 2 minutes before T0 with three tasks.
+ * @param {Partial<Run>} [overrides]
+ * @returns {Run}
+ */
+export function makeRun(overrides = {}) {
+  return withShown({ ...runningRun(), ...overrides }, false);
 }
 
 /**
@@ -92,32 +129,39 @@ export function makeRun(overrides = {}) {
  * @returns {Run}
  */
 export function finishedRun(state, overrides = {}) {
-  const run = makeRun();
-  return {
-    ...run,
-    state,
-    is_terminal: true,
-    life_cycle_state: "TERMINATED",
-    result_state: state === "SUCCEEDED" ? "SUCCESS" : state,
-    end_time: T0 + 122_000,
-    duration_ms: 242_000,
-    tasks: run.tasks.map((t) => ({
-      ...t,
-      state: state === "SUCCEEDED" ? "SUCCEEDED" : t.state === "RUNNING" ? state : t.state,
-      start_time: t.start_time ?? T0,
-      end_time: T0 + 120_000,
-      duration_ms: 60_000,
-    })),
-    ...overrides,
-  };
+  const run = runningRun();
+  return withShown(
+    {
+      ...run,
+      state,
+      is_terminal: true,
+      life_cycle_state: "TERMINATED",
+      result_state: state === "SUCCEEDED" ? "SUCCESS" : state,
+      end_time: T0 + 122_000,
+      duration_ms: 242_000,
+      tasks: run.tasks.map((t) => {
+        const { label, tone, duration_text, ticks, ...raw } = t;
+        return makeTask({
+          ...raw,
+          state: state === "SUCCEEDED" ? "SUCCEEDED" : t.state === "RUNNING" ? state : t.state,
+          start_time: t.start_time ?? T0,
+          end_time: T0 + 120_000,
+          duration_ms: 60_000,
+        });
+      }),
+      ...overrides,
+    },
+    false,
+  );
 }
 
-export const ETA = { p10_ms: 240_000, p50_ms: 300_000, p90_ms: 360_000, samples: 12 };
+export const ETA = { p10_ms: 240_000, p50_ms: 300_000, p90_ms: 360_000, samples: 12, text: "usually takes 4\u20136 min" };
 
+/** @type {import("../src/protocol.js").HistoryEntry[]} */
 export const HISTORY = [
-  { run_id: 123, state: "RUNNING", start_time: T0 - 120_000, duration_ms: null, run_page_url: null },
-  { run_id: 122, state: "FAILED", start_time: T0 - 86_400_000, duration_ms: 242_000, run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/122" },
-  { run_id: 121, state: "SUCCEEDED", start_time: T0 - 2 * 86_400_000, duration_ms: 301_000, run_page_url: null },
+  { run_id: 123, state: "RUNNING", label: "Running", tone: "active", start_time: T0 - 120_000, start_text: "2024-05-01 11:58:00 UTC", duration_ms: null, duration_text: "", run_page_url: null },
+  { run_id: 122, state: "FAILED", label: "Failed", tone: "error", start_time: T0 - 86_400_000, start_text: "2024-04-30 12:00:00 UTC", duration_ms: 242_000, duration_text: "4m 02s", run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/122" },
+  { run_id: 121, state: "SUCCEEDED", label: "Succeeded", tone: "success", start_time: T0 - 2 * 86_400_000, start_text: "2024-04-29 12:00:00 UTC", duration_ms: 301_000, duration_text: "5m 01s", run_page_url: null },
 ];
 
 /**

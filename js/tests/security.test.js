@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeModel, T0, finishedRun, makeRun, makeTask, viewsUnmountedAfterEachTest } from "./helpers.js";
-import { h } from "../src/view.js";
+import { h } from "../src/dom.js";
 
 const SCRIPT = "<script>alert(1)</script>";
 const IMG = "<img src=x onerror=alert(1)>";
@@ -25,7 +25,7 @@ function assertInert(root) {
 
 describe("hostile data", () => {
   it("renders markup and javascript: URLs as literal text", () => {
-    const failure = { task_key: SCRIPT, state_message: IMG, error: SCRIPT, error_trace: `${IMG}\n${SCRIPT}` };
+    const failure = { task_key: SCRIPT, state_message: IMG, error: SCRIPT, error_trace: `${IMG}\n${SCRIPT}`, error_trace_title: SCRIPT };
     const model = new FakeModel({
       job: { key: IMG, job_id: 1, name: SCRIPT, url: JS_URL, tasks: [] },
       run: finishedRun("FAILED", {
@@ -36,7 +36,7 @@ describe("hostile data", () => {
         tasks: [makeTask({ task_key: SCRIPT, state: "FAILED", state_message: IMG, run_page_url: JS_URL })],
         failure,
       }),
-      history: [{ run_id: 9, state: IMG, start_time: T0, duration_ms: 1000, run_page_url: JS_URL }],
+      history: [{ run_id: 9, state: IMG, label: SCRIPT, tone: "x", start_time: T0, start_text: IMG, duration_ms: 1000, duration_text: IMG, run_page_url: JS_URL }],
       error: IMG,
       health: { status: "degraded", message: SCRIPT, next_retry_at: T0 + 3000 },
       params_schema: {
@@ -68,6 +68,8 @@ describe("hostile data", () => {
     expect($(".jw-task .jw-task-key").textContent).toContain(SCRIPT);
     expect($(".jw-params").textContent).toContain(`${SCRIPT} = ${IMG}`);
     expect($(".jw-history-item").classList.contains("jw-history-item--unknown")).toBe(true);
+    expect($(".jw-history-item").dataset.tone).toBe("neutral");
+    expect($(".jw-trace summary").textContent).toBe(SCRIPT);
     expect($(".jw-form").textContent).toContain(SCRIPT);
     const field = /** @type {HTMLInputElement} */ ($(".jw-form input.jw-input"));
     expect(field.name).toBe(IMG);
@@ -129,7 +131,7 @@ describe("huge data", () => {
         run: finishedRun("FAILED", {
           state_message: mb,
           tasks: [makeTask({ state: "FAILED", state_message: `task: ${mb}` })],
-          failure: { task_key: "t", state_message: mb, error: mb, error_trace: trace },
+          failure: { task_key: "t", state_message: mb, error: mb, error_trace: trace, error_trace_title: mb },
         }),
         error: mb,
         health: { status: "degraded", message: mb, next_retry_at: null },
@@ -139,12 +141,13 @@ describe("huge data", () => {
     expect(/** @type {string} */ ($(".jw-state-message").textContent).length).toBeLessThanOrEqual(2000);
     expect(/** @type {string} */ ($(".jw-failure-message").textContent).length).toBeLessThanOrEqual(2000);
     expect(/** @type {string} */ ($(".jw-failure-error").textContent).length).toBeLessThanOrEqual(2000);
-    expect(/** @type {string} */ ($(".jw-error-text").textContent).length).toBeLessThanOrEqual(2000);
+    expect(/** @type {string} */ ($(".jw-error-text").textContent).length).toBeLessThanOrEqual(1000);
     expect(/** @type {string} */ ($(".jw-health").textContent).length).toBeLessThanOrEqual(600);
-    expect(/** @type {string} */ ($$(".jw-task-message")[0].textContent).length).toBeLessThanOrEqual(300);
+    expect(/** @type {string} */ ($$(".jw-task-message")[0].textContent).length).toBeLessThanOrEqual(2000);
+    expect(/** @type {string} */ ($(".jw-trace summary").textContent).length).toBeLessThanOrEqual(200);
     const shownTrace = /** @type {string} */ ($(".jw-trace pre").textContent);
-    expect(shownTrace.split("\n").length).toBeLessThanOrEqual(41);
-    expect(shownTrace.length).toBeLessThanOrEqual(20_002);
+    expect(shownTrace.split("\n").length).toBeLessThanOrEqual(60);
+    expect(shownTrace.length).toBeLessThanOrEqual(20_000);
     expect(shownTrace.endsWith("at frame 49999 " + "x".repeat(20))).toBe(true);
     expect($(".jw-failure-message").textContent?.endsWith("\u2026")).toBe(true);
   });
@@ -155,7 +158,7 @@ describe("source hygiene", () => {
   const sources = /** @type {Record<string, string>} */ (import.meta.glob("../src/*.js", { query: "?raw", import: "default", eager: true }));
 
   it("never uses HTML-parsing or code-evaluating DOM APIs", () => {
-    expect(Object.keys(sources).length).toBe(5);
+    expect(Object.keys(sources).length).toBe(11);
     for (const [file, text] of Object.entries(sources)) {
       for (const banned of [/\.innerHTML\b/, /\.outerHTML\b/, /insertAdjacentHTML/, /document\.write/, /\beval\(/, /new Function\(/, /createContextualFragment/, /window\.confirm|\bconfirm\(/]) {
         expect(banned.test(text), `${file} matches ${banned}`).toBe(false);

@@ -108,7 +108,7 @@ describe("finishing a run", () => {
     const model = new FakeModel({ run: makeRun() });
     const { $ } = view(model);
     model.set("run", finishedRun("SUCCEEDED"));
-    expect(shown).toEqual([{ title: "Nightly ETL", options: { body: "Run 123 Succeeded in 4m 2s", tag: "jobs-widgets-run-123" } }]);
+    expect(shown).toEqual([{ title: "Nightly ETL", options: { body: "Run 123 Succeeded in 4m 02s", tag: "jobs-widgets-run-123" } }]);
     expect($(".jw-live").textContent).toBe("Run 123 is now Succeeded");
     // polls of the same finished run do not notify again
     model.set("run", finishedRun("SUCCEEDED", { state_message: "again" }));
@@ -122,7 +122,7 @@ describe("finishing a run", () => {
     view(model);
     model.set("run", finishedRun("FAILED"));
     expect(shown).toHaveLength(1);
-    expect(shown[0].options?.body).toBe("Run 123 Failed in 4m 2s");
+    expect(shown[0].options?.body).toBe("Run 123 Failed in 4m 02s");
   });
 
   it("does not notify without permission, for runs already finished, or for another run", () => {

@@ -24,7 +24,7 @@ describe("initial render", () => {
     expect(runLink.textContent).toContain("Run 123");
     expect(/** @type {HTMLAnchorElement} */ ($("a.jw-job-link")).href).toBe("https://example.cloud.databricks.com/jobs/42");
 
-    expect($(".jw-elapsed").textContent).toBe("2m 0s");
+    expect($(".jw-elapsed").textContent).toBe("2m 00s");
     const progress = $(".jw-progress");
     expect(progress.getAttribute("role")).toBe("progressbar");
     expect(progress.getAttribute("aria-valuenow")).toBe("40");
@@ -43,8 +43,8 @@ describe("initial render", () => {
     expect(items.every((b) => b.tagName === "BUTTON")).toBe(true);
     expect(items.map((b) => b.getAttribute("aria-label"))).toEqual([
       "Run 123: Running",
-      "Run 122: Failed, 4m 2s",
-      "Run 121: Succeeded, 5m 1s",
+      "Run 122: Failed, 4m 02s",
+      "Run 121: Succeeded, 5m 01s",
     ]);
     expect(items[1].classList.contains("jw-history-item--failed")).toBe(true);
     expect(items[0].getAttribute("aria-current")).toBe("true");
@@ -85,7 +85,7 @@ describe("initial render", () => {
     expect($(".jw-state").textContent).toBe(label);
     expect($(".jw-state").classList.contains(`jw-state--${state.toLowerCase()}`)).toBe(true);
     expect($(".jw-panel").dataset.state).toBe(state);
-    expect($(".jw-elapsed").textContent).toBe("4m 2s");
+    expect($(".jw-elapsed").textContent).toBe("4m 02s");
     expect(visible(".jw-cancel")).toBe(false);
     expect(visible(".jw-progress")).toBe(false);
   });
@@ -110,7 +110,13 @@ describe("initial render", () => {
   });
 
   it("shows failure details with a collapsible trace", () => {
-    const failure = { task_key: "transform", state_message: "Task transform failed", error: "ValueError: bad row", error_trace: "Traceback:\n  File x\nValueError: bad row" };
+    const failure = {
+      task_key: "transform",
+      state_message: "Task transform failed",
+      error: "ValueError: bad row",
+      error_trace: "Traceback:\n  File x\nValueError: bad row",
+      error_trace_title: "Stack trace (3 lines)",
+    };
     const { $ } = view(new FakeModel({ run: finishedRun("FAILED", { failure }) }));
     const box = $(".jw-failure");
     expect(box.hidden).toBe(false);
@@ -119,11 +125,12 @@ describe("initial render", () => {
     expect(box.textContent).toContain("ValueError: bad row");
     const details = /** @type {HTMLDetailsElement} */ ($("details.jw-trace"));
     expect(details.open).toBe(false);
+    expect(details.querySelector("summary")?.textContent).toBe("Stack trace (3 lines)");
     expect(details.querySelector("pre")?.textContent).toBe("Traceback:\n  File x\nValueError: bad row");
   });
 
   it("does not repeat the failure box's message in the failed task's row", () => {
-    const failure = { task_key: "transform", state_message: "Task transform failed", error: null, error_trace: null };
+    const failure = { task_key: "transform", state_message: "Task transform failed", error: null, error_trace: null, error_trace_title: null };
     const tasks = [
       makeTask({ task_key: "transform", state: "FAILED", state_message: "Task transform failed" }),
       makeTask({ task_key: "load", state: "SKIPPED", state_message: "Upstream task(s) transform failed" }),
@@ -152,17 +159,17 @@ describe("updates from the model", () => {
   it("ticks the elapsed time, progress and running task durations every second", () => {
     const model = new FakeModel({ run: makeRun(), eta: ETA });
     const { $, $$ } = view(model);
-    expect($(".jw-elapsed").textContent).toBe("2m 0s");
+    expect($(".jw-elapsed").textContent).toBe("2m 00s");
     vi.advanceTimersByTime(5000);
-    expect($(".jw-elapsed").textContent).toBe("2m 5s");
-    expect($$(".jw-task")[1].querySelector(".jw-task-duration")?.textContent).toBe("1m 5s");
+    expect($(".jw-elapsed").textContent).toBe("2m 05s");
+    expect($$(".jw-task")[1].querySelector(".jw-task-duration")?.textContent).toBe("1m 05s");
     expect($$(".jw-task")[0].querySelector(".jw-task-duration")?.textContent).toBe("1m 40s");
     vi.advanceTimersByTime(240_000); // elapsed 365 s > p90
     expect($(".jw-eta").textContent).toContain("taking longer than usual");
     expect($(".jw-progress").getAttribute("aria-valuenow")).toBe("99");
     model.set("run", finishedRun("SUCCEEDED"));
     expect(vi.getTimerCount()).toBe(0);
-    expect($(".jw-elapsed").textContent).toBe("4m 2s");
+    expect($(".jw-elapsed").textContent).toBe("4m 02s");
   });
 
   it("measures elapsed time on the jobs' clock (a sped-up sandbox runs ahead of the browser)", () => {
@@ -173,15 +180,15 @@ describe("updates from the model", () => {
       clock: { now_ms: ahead, rate: 10 },
     });
     const { $ } = view(model);
-    expect($(".jw-elapsed").textContent).toBe("2m 0s");
+    expect($(".jw-elapsed").textContent).toBe("2m 00s");
     vi.advanceTimersByTime(3000); // 3 real seconds are 30 simulated ones at rate 10
     expect($(".jw-elapsed").textContent).toBe("2m 30s");
     model.set("clock", { now_ms: ahead + 60_000, rate: 10 });
-    expect($(".jw-elapsed").textContent).toBe("3m 0s");
+    expect($(".jw-elapsed").textContent).toBe("3m 00s");
   });
 
   it("keeps unchanged task rows (and an open trace) across polls", () => {
-    const failure = { task_key: "t", state_message: "boom", error: null, error_trace: "trace" };
+    const failure = { task_key: "t", state_message: "boom", error: null, error_trace: "trace", error_trace_title: "Stack trace (1 line)" };
     const model = new FakeModel({ run: finishedRun("FAILED", { failure }) });
     const { $, $$ } = view(model);
     const firstRow = $$(".jw-task")[0];
@@ -206,6 +213,60 @@ describe("updates from the model", () => {
     model.set("health", { status: "ok", message: "", next_retry_at: null });
     expect(visible(".jw-health")).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("shows a stopped notice (no countdown) and keeps every command usable", () => {
+    const model = new FakeModel({ run: makeRun({ state: "QUEUED", start_time: null }), history: HISTORY });
+    const { $, visible } = view(model);
+    const message = "Stopped following: the jobs_widgets runtime was closed";
+    model.set("health", { status: "stopped", message, next_retry_at: null });
+    const notice = $(".jw-health");
+    expect(visible(".jw-health")).toBe(true);
+    expect(notice.classList.contains("jw-health--stopped")).toBe(true);
+    expect(notice.getAttribute("role")).toBe("status");
+    vi.advanceTimersByTime(3000);
+    expect(notice.textContent).toBe(message); // no countdown
+    for (const selector of [".jw-run", ".jw-cancel", ".jw-refresh"]) {
+      expect(/** @type {HTMLButtonElement} */ ($(selector)).disabled, selector).toBe(false);
+    }
+    $(".jw-cancel").click();
+    $(".jw-cancel-confirm").click();
+    expect(model.messages("cancel")).toEqual([{ kind: "cancel", run_id: 123 }]);
+    model.update({ run: finishedRun("FAILED"), pending: "repair" });
+    expect(/** @type {HTMLButtonElement} */ ($(".jw-repair")).disabled).toBe(true); // only pending disables
+    model.set("pending", "");
+    expect(/** @type {HTMLButtonElement} */ ($(".jw-repair")).disabled).toBe(false);
+    expect(visible(".jw-health")).toBe(true);
+    model.set("health", { status: "ok", message: "", next_retry_at: null });
+    expect(visible(".jw-health")).toBe(false);
+    expect(notice.classList.contains("jw-health--stopped")).toBe(false);
+  });
+
+  it("shows pending_detail as the busy text while a command is pending", () => {
+    const model = new FakeModel({ run: makeRun() });
+    const { $, visible } = view(model);
+    expect(visible(".jw-busy")).toBe(false);
+    model.update({ pending: "cancel", pending_detail: "cancel of run 5225 \u2014 waiting for the workspace" });
+    expect(visible(".jw-busy")).toBe(true);
+    expect($(".jw-busy").getAttribute("role")).toBe("status");
+    expect($(".jw-busy").textContent).toBe("cancel of run 5225 \u2014 waiting for the workspace");
+    model.update({ pending: "", pending_detail: "" });
+    expect(visible(".jw-busy")).toBe(false);
+    model.set("pending", "refresh"); // a Python without the trait: no busy text, the button says it
+    expect(visible(".jw-busy")).toBe(false);
+    expect(/** @type {HTMLButtonElement} */ ($(".jw-refresh")).disabled).toBe(true);
+    model.set("pending_detail", "stale detail"); // shown only while something is pending
+    model.set("pending", "");
+    expect(visible(".jw-busy")).toBe(false);
+  });
+
+  it("shows the labels, tones and durations Python sent", () => {
+    const run = finishedRun("CANCELED", { label: "Canceled (by you)", tone: "neutral", duration_text: "about 4 min" });
+    const { $ } = view(new FakeModel({ run }));
+    expect($(".jw-status .jw-state").textContent).toBe("Canceled (by you)");
+    expect($(".jw-status .jw-state").dataset.tone).toBe("neutral");
+    expect($(".jw-status .jw-state").classList.contains("jw-state--canceled")).toBe(true);
+    expect($(".jw-elapsed").textContent).toBe("about 4 min");
   });
 
   it("shows the error trait in an alert that can be dismissed locally", () => {
