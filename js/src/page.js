@@ -2,6 +2,7 @@
 // which finished runs were already announced, and the title badge ("✓ " / "✗ ").
 
 import { KIND } from "./protocol.js";
+import { titleMark } from "./format.js";
 
 /** @typedef {import("./protocol.js").OutgoingMessage} OutgoingMessage */
 
@@ -66,17 +67,26 @@ export function visibilityReporter(model, viewId, send) {
 const notifiedByModel = new WeakMap();
 
 /**
- * True the first time it is called for (`model`, `runId`).
+ * A run of `model` finished while shown: mark the tab's title ("✓ " / "✗ ") and, when
+ * allowed, show a browser notification — once per run, however many views show it.
  * @param {object} model
- * @param {number} runId
- * @returns {boolean}
+ * @param {symbol} viewId  the view that holds the title badge
+ * @param {string} jobName
+ * @param {{ run_id: number, state: string }} run
+ * @param {string} summary  the notification's body
  */
-export function firstNotice(model, runId) {
+export function announceFinished(model, viewId, jobName, run, summary) {
   let notified = notifiedByModel.get(model);
   if (!notified) notifiedByModel.set(model, (notified = new Set()));
-  if (notified.has(runId)) return false;
-  notified.add(runId);
-  return true;
+  if (notified.has(run.run_id)) return;
+  notified.add(run.run_id);
+  setTitleBadge(viewId, titleMark(run.state));
+  if (notificationPermission() !== "granted") return;
+  try {
+    new Notification(jobName || "Databricks job", { body: summary, tag: `jobs-widgets-run-${run.run_id}` });
+  } catch (err) {
+    console.warn("jobs_widgets: notification failed", err);
+  }
 }
 
 /** Title badge shared by all views. */
@@ -90,7 +100,7 @@ const titleBadge = {
  * @param {symbol} holder
  * @param {string} mark
  */
-export function setTitleBadge(holder, mark) {
+function setTitleBadge(holder, mark) {
   let base = document.title;
   if (titleBadge.prefix && base.startsWith(titleBadge.prefix)) base = base.slice(titleBadge.prefix.length);
   titleBadge.prefix = `${mark} `;

@@ -16,20 +16,13 @@ import {
   normalizeRun,
   normalizeSchema,
 } from "./normalize.js";
-import { canRepair, runSummary, stateAnnouncement, titleMark } from "./format.js";
+import { canRepair, runSummary, stateAnnouncement } from "./format.js";
 import { setShown, setText } from "./dom.js";
 import { buildSkeleton } from "./view.js";
 import { needsTicks, renderActions, renderError, renderHistory, renderJob, renderRun, renderTimes } from "./sections.js";
 import { buildParamsForm } from "./form.js";
 import { fieldsFromSchema } from "./schema.js";
-import {
-  clearTitleBadge,
-  documentVisible,
-  firstNotice,
-  notificationPermission,
-  setTitleBadge,
-  visibilityReporter,
-} from "./page.js";
+import { announceFinished, clearTitleBadge, documentVisible, notificationPermission, visibilityReporter } from "./page.js";
 
 /** @typedef {import("./protocol.js").Traits} Traits */
 /** @typedef {import("./protocol.js").WidgetModel} WidgetModel */
@@ -218,20 +211,6 @@ function render({ model, el }) {
 
   // ----- announcements & notifications ----------------------------------------
 
-  /** @param {Run} finished */
-  const notifyFinished = (finished) => {
-    if (!firstNotice(model, finished.run_id)) return;
-    setTitleBadge(viewId, titleMark(finished.state));
-    if (notificationPermission() !== "granted") return;
-    const job = normalizeJob(model.get("job"));
-    const title = job ? job.name || job.key || "Databricks job" : "Databricks job";
-    try {
-      new Notification(title, { body: runSummary(finished, jobsNow()), tag: `jobs-widgets-run-${finished.run_id}` });
-    } catch (err) {
-      console.warn("jobs_widgets: notification failed", err);
-    }
-  };
-
   const trackTransitions = () => {
     const run = shown.run;
     if (run === null) {
@@ -243,7 +222,8 @@ function render({ model, el }) {
       setText(ui.live, stateAnnouncement(run));
     }
     if (previous !== null && previous.runId === current.runId && !previous.terminal && current.terminal) {
-      notifyFinished(run);
+      const job = normalizeJob(model.get("job"));
+      announceFinished(model, viewId, job ? job.name || job.key : "", run, runSummary(run, jobsNow()));
     }
     previous = current;
   };
