@@ -113,7 +113,9 @@ class JobConfig(BaseModel):
 
 def parse_job_id(value: str, variable: str) -> tuple[int | None, str | None]:
     """Parse a job id written in an environment variable: ``(id, None)`` or ``(None, problem)``."""
-    if _DIGITS.fullmatch(value):  # plain digits: no sign, spaces, decimals or trailing junk
+    # plain digits (no sign, spaces, decimals or junk), and few enough to convert: a
+    # 5,000-digit value must not hit Python's int-conversion limit and break every job.
+    if len(value) <= len(str(MAX_JOB_ID)) and _DIGITS.fullmatch(value):
         number = int(value)
         if 0 < number <= MAX_JOB_ID:
             return number, None
@@ -193,7 +195,7 @@ def discover_jobs(
         if not name.startswith(ENV_PREFIX) or name == SINGLE_JOB_VAR:
             continue
         suffix = name[len(ENV_PREFIX) :]
-        if not suffix or not str(value).strip():
+        if not suffix or value == "":  # an empty value is unset (as in AppKit); blanks are a mistake
             continue
         key = suffix.lower()
         if key in found:

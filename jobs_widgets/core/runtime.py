@@ -188,6 +188,7 @@ class Runtime:
             finally:
                 with self._idle:
                     self._pending -= 1
+                    self._sleeping = False  # the scheduler must look again before anyone calls it idle
                     self._idle.notify_all()
                 self.hub._poke_in_loop()
 
@@ -208,6 +209,7 @@ class Runtime:
             self._tasks.discard(t)
             with self._idle:
                 self._busy -= 1
+                self._sleeping = False  # the scheduler must look again before anyone calls it idle
                 self._idle.notify_all()
             self.hub._poke_in_loop()
 
@@ -315,6 +317,7 @@ class Runtime:
             loop, thread = self._loop, self._thread
             self._thread = None
             self._events.clear()
+            sessions = list(self._sessions.values())
             self._sessions.clear()
         self._event_wake.set()
         if not already:
@@ -327,6 +330,8 @@ class Runtime:
                 thread.join(max(0.0, deadline - time.monotonic()))
         for pool in (self._calls, self._work):
             pool.shutdown(wait=True, cancel_futures=True, timeout=max(0.0, deadline - time.monotonic()))
+        for session in sessions:
+            session.close()
         with self._idle:
             self._idle.notify_all()
 

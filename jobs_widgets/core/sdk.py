@@ -205,7 +205,7 @@ def make_client(
         "token": token,
         "auth_type": "pat",
         "config_file": _MISSING_FILE,
-        "retry_timeout_seconds": max(1, int(retry_timeout_seconds)),
+        "retry_timeout_seconds": max(1, int(retry_timeout_seconds)) if instant_retries else 1,
         "http_timeout_seconds": http_timeout_seconds,
         "product": "jobs_widgets",
         "product_version": __version__,
@@ -233,7 +233,9 @@ def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: f
     kwargs: dict[str, Any] = {
         "product": "jobs_widgets",
         "product_version": __version__,
-        "retry_timeout_seconds": 30,
+        # Our calls make one attempt each (the clock below); the budget only bounds
+        # databricks-sdk's host-metadata probe in Config(), which ignores that clock.
+        "retry_timeout_seconds": 1,
         "http_timeout_seconds": 30.0,
         "clock": _single_attempt_clock(),  # retries are ours (see _single_attempt_clock)
     }
@@ -449,6 +451,17 @@ class Gateway:
             return fn()
         except Exception as exc:
             raise translate_error(exc, operation) from None
+
+    def close(self) -> None:
+        """Close the client's pooled HTTP connections (the client itself stays usable)."""
+        base = getattr(getattr(self.client, "api_client", None), "_api_client", None)
+        session = getattr(base, "_session", None)
+        close = getattr(session, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:  # closing is best effort; nothing depends on it
+                return
 
     def describe(self) -> dict[str, str | None]:
         """Host and auth type (never a credential)."""

@@ -91,6 +91,13 @@ class Session:
     def has_client(self) -> bool:
         return self._gateway is not None
 
+    def close(self) -> None:
+        """Close the client's connections (its runtime is closing; nothing will use them again)."""
+        with self._lock:
+            gateway = self._gateway
+        if gateway is not None:
+            gateway.close()
+
     def remember_run_job(self, run_id: int, job_id: int | None) -> None:
         """Runs never change job: remember which job a run belongs to (bounded)."""
         with self._lock:

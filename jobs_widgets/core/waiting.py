@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from jobs_widgets.core.clock import real_seconds
-from jobs_widgets.core.errors import ParamsError, WaitTimeoutError
+from jobs_widgets.core.errors import JobsClosedError, ParamsError, WaitTimeoutError
 from jobs_widgets.core.models import RunUpdate
 from jobs_widgets.core.states import RunState
 from jobs_widgets.core.watched import Health, Subscription
@@ -55,6 +55,7 @@ class _QueueListener:
     def __init__(self, deadline: float | None) -> None:
         self.visible = True
         self.deadline = deadline
+        self.closed: JobsClosedError | None = None
 
     def put(self, item: tuple[str, Any]) -> None:
         raise NotImplementedError
@@ -66,6 +67,8 @@ class _QueueListener:
         self.put(("health", health))
 
     def on_error(self, error: BaseException) -> None:
+        if isinstance(error, JobsClosedError):
+            self.closed = error  # ends the wait before any news still queued
         self.put(("error", error))
 
     def on_timeout(self) -> None:
@@ -190,6 +193,9 @@ class RunWatch(Iterator[RunUpdate]):
             if self._cancel is not None and self._cancel.is_set():
                 self._abort()
                 break
+            if self._listener.closed is not None:
+                wait.stop()
+                raise self._listener.closed
             try:
                 kind, payload = self._listener.queue.get(timeout=wait.remaining())
             except queue.Empty:
