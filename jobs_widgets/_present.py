@@ -36,6 +36,7 @@ __all__ = [
     "format_duration_ms",
     "format_timestamp",
     "humanize",
+    "rules_for_js",
     "safe_url",
     "shown_duration_ms",
     "state_label",
