@@ -34,15 +34,15 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from jobs_widgets.core.cadence import job_floor
 from jobs_widgets.core.clock import Clock
 from jobs_widgets.core.errors import JobsApiError
 from jobs_widgets.core.eta import Eta
 from jobs_widgets.core.history import HISTORY_SIZE, JobHistory
-from jobs_widgets.core.models import Run, RunUpdate
+from jobs_widgets.core.models import RunUpdate
+from jobs_widgets.core.outcomes import Outcomes
 from jobs_widgets.core.policy import PollPolicy, default_policy
-from jobs_widgets.core.states import RunState
 from jobs_widgets.core.watched import (
-    OK,
     Health,
     HubStats,
     Listener,
@@ -68,11 +68,9 @@ __all__ = [
 
 log = logging.getLogger("jobs_widgets.hub")
 T = TypeVar("T")
-CLOCK_SKEW_S = 5.0
-_SLOW_STATES = frozenset({RunState.QUEUED, RunState.BLOCKED})
 
 
-class Hub:
+class Hub(Outcomes):
     """A watcher of runs, shared by everything on one runtime.
 
     ``Hub(clock=..., rng=...)`` makes a hub with a private runtime on that clock (for
@@ -267,14 +265,8 @@ class Hub:
                 runtime.set_sleeping(False)
 
     def _floor(self, policy: PollPolicy) -> float:
-        """The shortest gap between two polls of one job, given how many jobs are watched.
-
-        One watched job is polled as often as its policy allows; each further job adds
-        ``60 / budget_per_minute`` seconds to every job's gap, so a process spends about
-        ``budget_per_minute`` requests a minute however many jobs it watches.
-        """
-        groups = max(1, sum(1 for g in self._groups.values() if g.subs))
-        return min(policy.cap, max(policy.min_interval, (groups - 1) * 60.0 / self.policy.budget_per_minute))
+        watched = sum(1 for g in self._groups.values() if g.subs)
+        return job_floor(policy, watched, self.policy.budget_per_minute)
 
     def _group_policy(self, group: WatchedJob) -> PollPolicy:
         return group.source.poll_policy or self.policy
@@ -430,98 +422,6 @@ class Hub:
             self.history.release_load(group.key)
             return
         self.history.store(group.key, runs)
-
-    # ------------------------------------------------------------------ outcomes (loop thread)
-    def _deliver(self, sub: WatchedRun, run: Run, policy: PollPolicy) -> None:
-        if sub.done:
-            return
-        now = self.clock.monotonic()
-        sub.polls += 1
-        sub.initial = False
-        fingerprint = run.fingerprint()
-        if fingerprint != sub.fingerprint:
-            previous = sub.last.state if sub.last is not None else None
-            sub.seq += 1
-            update = RunUpdate(run=run, previous_state=previous, observed_at=self.clock.time(), seq=sub.seq)
-            sub.last, sub.fingerprint = run, fingerprint
-            for listener in list(sub.listeners):
-                self._notify(listener.on_update, update)
-        if run.is_terminal:
-            self.history.store(sub.group.key, [run])
-            for listener in list(sub.listeners):
-                self._finish(sub, listener)
-            self._drop(sub)
-            return
-        sub.next_due = now + self._interval(sub, run, policy)
-
-    def _interval(self, sub: WatchedRun, run: Run, policy: PollPolicy) -> float:
-        eta = self.history.eta(sub.group.key)
-        now = self.clock.time()
-        elapsed = run.elapsed_s(now)
-        # A start "in the future" means the service's clock and ours disagree (a sped-up
-        # sandbox watched on a real clock, say): the history cannot be placed in time.
-        skewed = run.start_ms is not None and run.start_ms / 1000 > now + CLOCK_SKEW_S
-        if run.state is RunState.TERMINATING:
-            base = policy.min_interval
-        elif run.state in _SLOW_STATES or eta is None or elapsed is None or skewed:
-            base = policy.backoff(sub.polls - 1)
-        else:
-            base = policy.interval_with_history(elapsed, eta)
-        if not sub.visible:
-            base *= policy.hidden_factor
-        return policy.jittered(min(base, policy.cap), self.rng)
-
-    def _failed(
-        self, group: WatchedJob, subs: list[WatchedRun], exc: JobsApiError, policy: PollPolicy
-    ) -> None:
-        with self._lock:
-            self.stats.errors += 1
-        if not exc.transient:
-            for sub in subs:
-                self._fatal(sub, exc)
-            return
-        group.failures += 1
-        delay = policy.error_delay(group.failures, exc.retry_after)
-        group.retry_at = self.clock.monotonic() + delay
-        health = Health(
-            status="degraded",
-            message=exc.message if len(exc.message) < 200 else exc.message[:197] + "...",
-            next_retry_at=self.clock.time() + delay,
-            failures=group.failures,
-        )
-        for sub in subs:
-            if sub.health.ok:
-                with self._lock:
-                    self.stats.degraded_periods += 1
-            sub.health = health
-            sub.next_due = group.retry_at
-            for listener in list(sub.listeners):
-                self._notify(listener.on_health, health)
-
-    def _recovered(self, group: WatchedJob, subs: list[WatchedRun]) -> None:
-        group.failures = 0
-        group.retry_at = float("-inf")
-        for sub in subs:
-            if not sub.health.ok:
-                with self._lock:
-                    self.stats.recoveries += 1
-                sub.health = OK
-                for listener in list(sub.listeners):
-                    self._notify(listener.on_health, OK)
-
-    def _fatal(self, sub: WatchedRun, exc: BaseException) -> None:
-        for listener in list(sub.listeners):
-            self._finish(sub, listener)
-            self._notify(listener.on_error, exc)
-        self._drop(sub)
-
-    def _notify(self, fn: Callable[..., None], *args: Any) -> None:
-        if self._closed:
-            return
-        try:
-            fn(*args)
-        except BaseException:  # even KeyboardInterrupt/SystemExit from a callback: report, live on
-            log.exception("jobs_widgets hub: a listener failed")
 
 
 def get_hub() -> Hub:

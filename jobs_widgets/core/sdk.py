@@ -16,7 +16,6 @@ import functools
 import itertools
 import logging
 import os
-import re
 import socket
 import threading
 from collections.abc import Callable, Mapping
@@ -25,6 +24,14 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from jobs_widgets._version import __version__
+from jobs_widgets.core.api_errors import (
+    NOT_DATABRICKS,
+    STATUS_BY_CLASS,
+    STATUS_BY_CODE,
+    STATUS_IN_MESSAGE,
+    hint_for,
+    is_foreign,
+)
 from jobs_widgets.core.errors import JobsApiError, JobsError
 from jobs_widgets.core.redact import redact, register_secret
 
@@ -264,112 +271,17 @@ def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: f
 
 
 # ---------------------------------------------------------------------- errors
-_STATUS_BY_CLASS = (
-    ("InvalidState", 400),
-    ("InvalidParameterValue", 400),
-    ("BadRequest", 400),
-    ("Unauthenticated", 401),
-    ("PermissionDenied", 403),
-    ("ResourceDoesNotExist", 404),
-    ("NotFound", 404),
-    ("ResourceConflict", 409),
-    ("TooManyRequests", 429),
-    ("Cancelled", 499),
-    ("NotImplemented", 501),
-    ("TemporarilyUnavailable", 503),
-    ("DeadlineExceeded", 504),
-    ("InternalError", 500),
-)
-
-
-# Gateway errors have no SDK class of their own; their code (or message) tells.
-_STATUS_BY_CODE = {"BAD_GATEWAY": 502, "TEMPORARILY_UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504}
-_STATUS_IN_MESSAGE = re.compile(r"^\s*(5\d\d)\b")
-
-
 def _status(exc: BaseException) -> int | None:
     errors = _sdk().errors
-    for name, status in _STATUS_BY_CLASS:
+    for name, status in STATUS_BY_CLASS:
         cls = getattr(errors, name, None)
         if isinstance(cls, type) and isinstance(exc, cls):
             return status
     code = getattr(exc, "error_code", None)
-    if code in _STATUS_BY_CODE:
-        return _STATUS_BY_CODE[code]
-    match = _STATUS_IN_MESSAGE.match(str(exc))
+    if code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[code]
+    match = STATUS_IN_MESSAGE.match(str(exc))
     return int(match.group(1)) if match else None
-
-
-# Error codes a Databricks workspace answers with; anything else came from something else.
-_DATABRICKS_CODES = frozenset(
-    {
-        "INVALID_PARAMETER_VALUE",
-        "RESOURCE_DOES_NOT_EXIST",
-        "PERMISSION_DENIED",
-        "UNAUTHENTICATED",
-        "BAD_REQUEST",
-        "INVALID_STATE",
-        "MALFORMED_REQUEST",
-        "RESOURCE_CONFLICT",
-        "ALREADY_EXISTS",
-        "RESOURCE_ALREADY_EXISTS",
-        "REQUEST_LIMIT_EXCEEDED",
-        "RESOURCE_EXHAUSTED",
-        "TOO_MANY_REQUESTS",
-        "INTERNAL_ERROR",
-        "TEMPORARILY_UNAVAILABLE",
-        "DEADLINE_EXCEEDED",
-        "BAD_GATEWAY",
-        "NOT_FOUND",
-        "ENDPOINT_NOT_FOUND",
-        "FEATURE_DISABLED",
-        "NOT_IMPLEMENTED",
-        "CANCELLED",
-        "ABORTED",
-        "DATA_LOSS",
-        "UNKNOWN",
-        "QUOTA_EXCEEDED",
-        "INVALID_PARAMETER",
-        "IO_ERROR",
-        "UNAVAILABLE",
-    }
-)
-NOT_DATABRICKS = (
-    "the server at DATABRICKS_HOST did not answer like a Databricks workspace: is DATABRICKS_HOST right?"
-)
-
-
-def _foreign(status: int | None, code: str | None) -> bool:
-    """True when an error answer cannot have come from a Databricks workspace.
-
-    Databricks always answers client errors with a JSON ``error_code``; a bare 404 or
-    an unknown code comes from some other server (or a wrong host).
-    """
-    if code is not None:
-        return code not in _DATABRICKS_CODES
-    return status is not None and status < 500 and status != 429
-
-
-def _hint(status: int | None, code: str | None, message: str) -> str | None:
-    if _foreign(status, code):
-        return NOT_DATABRICKS
-    lowered = message.lower()
-    if "required scopes" in lowered:
-        return (
-            "the token lacks the 'jobs' API scope: grant the jobs scope to the OAuth app/token "
-            "(or use a personal access token)"
-        )
-    if "invalid access token" in lowered or (status == 403 and "token" in lowered and "expired" in lowered):
-        return "DATABRICKS_TOKEN is invalid or expired: create a new token and set it again"
-    if "manage run" in lowered or (status == 403 and "permission" in lowered):
-        return "ask the job's owner for CAN_MANAGE_RUN on this job"
-    if status == 401:
-        return "no valid credentials: set DATABRICKS_TOKEN, or configure a profile (databricks auth login)"
-    if status == 429:
-        return "the workspace is rate limiting requests; jobs_widgets backs off and retries by itself"
-    if status is not None and status >= 500:
-        return "Databricks returned a server error; try again shortly"
-    return None
 
 
 def translate_error(exc: BaseException, operation: str) -> JobsApiError:
@@ -389,13 +301,13 @@ def translate_error(exc: BaseException, operation: str) -> JobsApiError:
         code = getattr(cause, "error_code", None) or None
         message = redact(str(cause)).strip() or "request failed"
         retry_after = getattr(cause, "retry_after_secs", None)
-        foreign = _foreign(status, code)
+        foreign = is_foreign(status, code)
         transient = not foreign and (transient or (status is not None and (status == 429 or status >= 500)))
         return JobsApiError(
             message,
             status_code=status,
             error_code=code,
-            hint=_hint(status, code, message),
+            hint=hint_for(status, code, message),
             transient=transient,
             retry_after=float(retry_after) if retry_after else None,
             operation=operation,
