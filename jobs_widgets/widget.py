@@ -216,7 +216,8 @@ class JobPanel(anywidget.AnyWidget):
         run = self.current_run
         if run is None:
             return f"<JobPanel {self.handle.key}: no runs yet>"
-        return f"<JobPanel {RunSummary(self.handle.key, run).headline()}>"
+        now_s = self.handle.registry.clock.time()
+        return f"<JobPanel {RunSummary(self.handle.key, run, now_s=now_s).headline()}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
