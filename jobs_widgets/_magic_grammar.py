@@ -1,15 +1,23 @@
 """The grammar of ``%jobs``: subcommands, their help, the argument parser, and the
-small parsers for run ids, ``-p``/``--json`` parameters and trailing comments.
+small parsers for run ids, ``-p``/``--json`` parameters, numbers and trailing comments.
 
 Pure functions of text, kept apart from :mod:`jobs_widgets.magics` (which acts on
 what these return) so the command line can be read, and tested, on its own.
+
+Everything a person can get wrong on the command line is refused here with an
+explicit one-line ``UsageError`` (never by letting a ``ValueError`` escape and hoping
+it is mapped): the magic turns only those and the core's ``JobsError`` into one-line
+messages; any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import math
 import re
+import shlex
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -32,7 +40,8 @@ SUBCOMMANDS = (
 KEYED = {"run", "runs", "status", "watch", "cancel", "output", "repair", "panel"}
 RUN_ID_SUBCOMMANDS = {"status", "watch", "cancel", "output", "repair"}
 TASK_TYPES = ("", "notebook", "python_wheel", "python_script", "spark_jar", "sql", "dbt", "job", "auto")
-_RUN_ID = re.compile(r"[0-9]{1,19}")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+MAX_LIMIT = 1000
 
 HELP: dict[str, tuple[str, str, str]] = {
     "list": ("%jobs [list]", "The configured jobs, their names and how their last run went.", "%jobs list"),
@@ -173,13 +182,92 @@ def strip_comment(line: str) -> str:
     return line
 
 
+def words(line: str, cell: str | None) -> list[str]:
+    """The words of a ``%jobs`` line (``list`` when empty), its subcommand checked first."""
+    try:
+        argv = shlex.split(strip_comment(line))
+    except ValueError as exc:  # shlex: an unclosed quote or a trailing escape
+        raise UsageError(f"cannot parse the arguments ({exc}); check the quotes") from None
+    if not argv:
+        argv = ["list"]
+    if argv[0] in {"-h", "--help", "?"}:
+        argv = ["help"]
+    if argv[0] not in SUBCOMMANDS:
+        close = difflib.get_close_matches(argv[0], SUBCOMMANDS, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise UsageError(f"unknown subcommand {argv[0]!r}.{hint} Subcommands: {', '.join(SUBCOMMANDS)}")
+    if cell is not None and argv[0] != "run":
+        raise UsageError("only `%%jobs run KEY` takes a cell (a JSON object of parameters)")
+    return argv
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """``argv`` parsed, with the numbers argparse's types cannot range-check checked here."""
+    args = parser.parse_args(argv)
+    if getattr(args, "timeout", None) is not None:
+        check_timeout(args.timeout)
+    if getattr(args, "limit", None) is not None:
+        check_limit(args.limit, "-n")
+    if getattr(args, "speed", None) is not None:
+        check_speed(args.speed)
+    if getattr(args, "port", None) is not None:
+        check_port(args.port)
+    return args
+
+
+def check_timeout(seconds: float) -> float:
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"--timeout must be a positive number of seconds, got {seconds:g}")
+    return seconds
+
+
+def check_limit(limit: int, name: str) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"{name} must be between 1 and {MAX_LIMIT}, got {limit}")
+    return limit
+
+
+def check_speed(speed: float) -> float:
+    if not (math.isfinite(speed) and speed > 0):
+        raise UsageError(f"--speed must be a positive number (1: real time), got {speed:g}")
+    return speed
+
+
+def check_port(port: int) -> int:
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be from 0 to 65535 (0: any free port), got {port}")
+    return port
+
+
 def run_id(text: str | None) -> int | None:
-    """A run id typed by the user (None when omitted); anything else is a UsageError."""
+    """A run id typed by the user (None when omitted); anything else is a UsageError.
+
+    Plain ASCII digits, then the core's one rule of what a run id is (positive, int64).
+    """
     if text is None:
         return None
-    if not _RUN_ID.fullmatch(text) or int(text) == 0:
-        raise UsageError(f"run id must be a positive integer, got {text!r}")
-    return int(text)
+    from jobs_widgets.core.ids import as_run_id  # the core is needed by then anyway
+
+    value = as_run_id(int(text)) if _DIGITS.fullmatch(text) else None
+    if value is None:
+        raise UsageError(f"run id must be a positive integer, got {_shown(text)}")
+    return value
+
+
+def _shown(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_params(pairs: Sequence[str], json_text: str | None, cell: str | None) -> dict[str, Any] | None:
@@ -189,11 +277,15 @@ def parse_params(pairs: Sequence[str], json_text: str | None, cell: str | None) 
         if text is None or not text.strip():
             continue
         try:
-            value = json.loads(text)
+            value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"{source} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
             ) from None
+        except ValueError as exc:  # from _finite / _no_constant, or an integer too long to read
+            raise UsageError(f"{source} is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise UsageError(f"{source} is nested too deeply") from None
         if not isinstance(value, dict):
             raise UsageError(
                 f'{source} must be a JSON object like {{"env": "prod"}}, got {type(value).__name__}'
@@ -202,7 +294,7 @@ def parse_params(pairs: Sequence[str], json_text: str | None, cell: str | None) 
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"-p expects NAME=VALUE, got {pair!r}")
+            raise UsageError(f"-p expects NAME=VALUE, got {_shown(pair)}")
         params[name.strip()] = value
     return params or None
 

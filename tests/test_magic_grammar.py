@@ -11,9 +11,11 @@ from jobs_widgets._magic_grammar import (
     build_parser,
     full_help,
     options,
+    parse,
     parse_params,
     run_id,
     strip_comment,
+    words,
 )
 
 
@@ -26,7 +28,8 @@ def test_trailing_comments_are_ignored_but_hashes_in_values_kept() -> None:
 
 def test_run_ids_are_positive_plain_integers() -> None:
     assert run_id(None) is None and run_id("5225") == 5225
-    for bad in ("0", "-1", "5e3", " 7", "12345678901234567890"):
+    assert run_id("9223372036854775807") == 2**63 - 1  # the Jobs API's int64, as the core decides
+    for bad in ("0", "-1", "5e3", " 7", "\u0663", "9223372036854775808", "12345678901234567890", "1" * 5000):
         with pytest.raises(UsageError, match="run id must be a positive integer"):
             run_id(bad)
 
@@ -45,6 +48,55 @@ def test_params_json_first_then_pairs_on_top() -> None:
         parse_params([], None, "[1, 2]")
     with pytest.raises(UsageError, match="-p expects NAME=VALUE, got 'env'"):
         parse_params(["env"], None, None)
+    for text, message in [
+        ('{"a": NaN}', "NaN is not a JSON value"),
+        ('{"a": -Infinity}', "-Infinity is not a JSON value"),
+        ('{"a": 1e400}', "1e400 is out of range"),
+        ("[" * 100_000, "nested too deeply"),
+        ('{"a": ' + "1" * 5000 + "}", "not valid JSON"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            parse_params([], text, None)
+
+
+def test_words_check_the_subcommand_and_the_cell_first() -> None:
+    assert words("", None) == ["list"] and words("  # just a comment", None) == ["list"]
+    assert words("-h", None) == ["help"] and words("run etl -p 'a=b c'", "{}") == [
+        "run",
+        "etl",
+        "-p",
+        "a=b c",
+    ]
+    for line, cell, message in [
+        ("rn etl", None, "Did you mean run"),
+        ("run etl 'open", None, "cannot parse the arguments"),
+        ("runs etl", "{}", "only `%%jobs run KEY` takes a cell"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            words(line, cell)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "etl", "--timeout", "0"], "--timeout must be a positive number of seconds, got 0"),
+        (["run", "etl", "--timeout=-inf"], "--timeout must be a positive number of seconds"),
+        (["run", "etl", "--timeout", "nan"], "--timeout must be a positive number of seconds"),
+        (["runs", "etl", "-n", "1001"], "-n must be between 1 and 1000, got 1001"),
+        (["sandbox", "start", "--speed", "inf"], "--speed must be a positive number"),
+        (["sandbox", "start", "--port", "65536"], "--port must be from 0 to 65535"),
+        (["sandbox", "start", "--seed", "x"], "argument --seed: invalid int value"),
+    ],
+)
+def test_numbers_are_range_checked_after_parsing(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse(build_parser(), argv)
+
+
+def test_numbers_in_range_pass() -> None:
+    args = parse(build_parser(), ["sandbox", "start", "--speed", "0.5", "--port", "65535"])
+    assert (args.speed, args.port) == (0.5, 65535)
+    assert parse(build_parser(), ["run", "etl", "--timeout", "1e-3"]).timeout == 0.001
 
 
 def test_every_subcommand_has_help_and_the_parser_knows_it() -> None:
