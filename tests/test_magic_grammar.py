@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
+from jobs_widgets._magic_complete import complete
 from jobs_widgets._magic_grammar import (
     HELP,
     KEYED,
@@ -97,6 +98,24 @@ def test_numbers_in_range_pass() -> None:
     args = parse(build_parser(), ["sandbox", "start", "--speed", "0.5", "--port", "65535"])
     assert (args.speed, args.port) == (0.5, 65535)
     assert parse(build_parser(), ["run", "etl", "--timeout", "1e-3"]).timeout == 0.001
+
+
+def test_completion_is_a_function_of_the_text() -> None:
+    parser = build_parser()
+
+    def keys() -> list[str]:
+        return ["etl", "report"]
+
+    def seen(key: str) -> list[int]:
+        return [52, 7] if key == "etl" else []
+
+    assert complete("%jobs ru", parser, keys, seen) == ["run", "runs"]
+    assert complete("%%jobs run E", parser, keys, seen) == ["etl"]
+    assert complete("%jobs cancel etl ", parser, keys, seen) == ["52", "7"]
+    assert complete("%jobs cancel report 5", parser, keys, seen) == []
+    assert complete("%jobs sandbox st", parser, keys, seen) == ["start", "stop", "status"]
+    assert complete("%jobs help re", parser, keys, seen) == ["repair"]
+    assert "--active" in complete("%jobs runs etl --a", parser, keys, seen)
 
 
 def test_every_subcommand_has_help_and_the_parser_knows_it() -> None:

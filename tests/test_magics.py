@@ -175,6 +175,16 @@ def test_scope_is_enforced(ip: InteractiveShell) -> None:
         ("runs etl -n 5000", "-n must be between 1 and 1000"),
         ("help nope", "no help for 'nope'"),
         ("run dbt -p a=1", "dbt tasks do not accept parameters"),
+        ("run etl --timeout nan --wait", "--timeout must be a positive number of seconds"),
+        ("run etl --timeout inf --wait", "--timeout must be a positive number of seconds"),
+        ("run etl --json '{\"a\": NaN}'", "--json is not valid JSON (NaN is not a JSON value)"),
+        ("run etl --json '{\"a\": 1e400}'", "--json is not valid JSON (1e400 is out of range)"),
+        ("status etl 9223372036854775808", "run id must be a positive integer"),
+        ("runs etl -n 0", "-n must be between 1 and 1000"),
+        ("sandbox start --speed 0", "--speed must be a positive number"),
+        ("sandbox start --speed nan", "--speed must be a positive number"),
+        ("sandbox start --port 70000", "--port must be from 0 to 65535"),
+        ("sandbox start --port -1", "--port must be from 0 to 65535"),
     ],
 )
 def test_bad_input_is_one_line_usage_error(ip: InteractiveShell, line: str, message: str) -> None:
@@ -182,6 +192,52 @@ def test_bad_input_is_one_line_usage_error(ip: InteractiveShell, line: str, mess
         jobs(ip, line)
     assert message in str(err.value)
     assert "\n" not in str(err.value) and "Traceback" not in str(err.value)
+
+
+@pytest.mark.parametrize("error", [TypeError("boom"), ValueError("boom"), AttributeError("boom")])
+def test_our_own_bugs_keep_their_traceback(
+    ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """Only the core's JobsError and explicit bad input become one-line UsageErrors."""
+    from jobs_widgets.core import JobHandle
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(JobHandle, "list_runs", broken)
+    with pytest.raises(type(error), match="boom") as raised:
+        jobs(ip, "runs etl")
+    assert not isinstance(raised.value, UsageError)
+    monkeypatch.setattr(JobHandle, "get_job", broken)  # in one row of `%jobs list`: not a table cell
+    with pytest.raises(type(error), match="boom"):
+        jobs(ip, "list")
+
+
+def test_core_errors_become_one_line(ip: InteractiveShell, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobs_widgets.core import JobHandle, ParamsError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ParamsError("limit is\n  wrong", key="limit")  # a ValueError too, but the core's
+
+    monkeypatch.setattr(JobHandle, "list_runs", refuse)
+    with pytest.raises(UsageError) as raised:
+        jobs(ip, "runs etl")
+    assert str(raised.value) == "limit is wrong" and raised.value.__cause__ is None
+
+
+def test_bad_settings_are_refused_in_one_line(ip: InteractiveShell) -> None:
+    for name, value in [("wait_timeout", float("nan")), ("poll_cap", 0.0), ("runs_limit", 0)]:
+        with pytest.raises(UsageError, match=f"{name} must be"):
+            setattr(magic(ip), name, value)
+
+
+def test_the_registry_follows_new_job_variables(ip: InteractiveShell) -> None:
+    assert "extra" not in [row.key for row in jobs(ip, "list").rows]
+    os.environ["DATABRICKS_JOB_EXTRA"] = os.environ["DATABRICKS_JOB_ETL"]
+    try:
+        assert "extra" in [row.key for row in jobs(ip, "list").rows]
+    finally:
+        del os.environ["DATABRICKS_JOB_EXTRA"]
 
 
 def test_jobs_without_a_task_type_take_no_user_params(ip: InteractiveShell) -> None:
@@ -387,6 +443,12 @@ _WORDS = st.sampled_from(
         "{y}",
         "--speed",
         "0",
+        "nan",
+        "inf",
+        "--port",
+        "70000",
+        "1e400",
+        "9223372036854775808",
     ]
 )
 _LINES = st.lists(st.one_of(_WORDS, st.text(max_size=8)), max_size=6).map(" ".join)

@@ -52,7 +52,8 @@ def test_magics_notebook_runs_and_renders(tmp_path: Path) -> None:
     waited = cells[3]
     assert "FINAL SUCCEEDED apac" in outputs(waited, "text/plain")
     progress = outputs(waited, "text/html")
-    assert "jw-progress-log" in progress and "Succeeded" in progress  # one output, updated in place
+    assert "jw-progress-log" in progress and "Succeeded" in progress
+    assert [o.output_type for o in waited.outputs].count("display_data") == 1  # one output, updated in place
     assert "<table" in outputs(cells[4], "text/html")
     assert "jw-state" in outputs(cells[5], "text/html")
     # IPython shows a UsageError as one stderr line, never a traceback.
