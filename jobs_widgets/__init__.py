@@ -11,17 +11,19 @@ pydantic until something needs them (see DESIGN.md section 1).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jobs_widgets._version import __version__
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from jobs_widgets.widget import JobPanel
 
 __all__ = ["JobPanel", "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # JobPanel pulls in ipywidgets and anywidget: load it only when asked for.
     if name == "JobPanel":
         from jobs_widgets.widget import JobPanel
@@ -30,14 +32,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'jobs_widgets' has no attribute {name!r}")
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     """``%load_ext jobs_widgets``: register ``%jobs`` (the core loads on first use)."""
     from jobs_widgets.magics import load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: InteractiveShell) -> None:
     """``%unload_ext jobs_widgets``: remove ``%jobs`` and stop all background polling."""
     from jobs_widgets.magics import unload
 

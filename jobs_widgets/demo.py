@@ -20,9 +20,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jobs_widgets.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 _Print = Callable[[str], None]
 DEMO_SEED = 1  # a seed whose etl runs and a second train run succeed: the tour tells one story
@@ -55,8 +58,11 @@ def run_headless(speed: float = 20.0, out: _Print = print) -> int:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    # nbformat leaves read/write unannotated; these are the signatures used here.
+    read = cast("Callable[[Path, int], NotebookNode]", nbformat.read)
+    write = cast("Callable[[NotebookNode, Path], None]", nbformat.write)
     source = notebooks_dir() / QUICKSTART
-    nb = nbformat.read(source, as_version=4)
+    nb = read(source, 4)
     workdir = Path(tempfile.mkdtemp(prefix="jobs-widgets-demo-"))
     with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
         stage_quickstart(sb)
@@ -78,7 +84,7 @@ def run_headless(speed: float = 20.0, out: _Print = print) -> int:
             if kernel.has_kernel:  # we own the kernel manager, so nbclient leaves it running
                 kernel.shutdown_kernel(now=False)
             executed = workdir / source.name
-            nbformat.write(nb, executed)
+            write(nb, executed)
         took = time.perf_counter() - started
         _settle(sb, deadline_s=30.0)  # let runs the notebook left going (a repair) finish
         cells = [c for c in nb.cells if c.cell_type == "code"]
