@@ -173,7 +173,8 @@ def soak(runs: int = 500, seed: int = 0, concurrency: int = 24, deadline_s: floa
         leftover = [t.name for t in threading.enumerate() if t.ident not in baseline and t.is_alive()]
         outcome["threads_left_after_shutdown"] = len(leftover)
         outcome["thread_names_left"] = leftover
-        outcome["asyncio_tasks_left"] = 0 if (hub._loop is None or hub._loop.is_closed()) else len(hub._tasks)
+        loop = hub.runtime._loop
+        outcome["asyncio_tasks_left"] = 0 if (loop is None or loop.is_closed()) else len(hub.runtime._tasks)
     finally:
         threading.excepthook = previous_hook
         logging.getLogger("jobs_widgets").removeHandler(errors)

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from jobs_widgets._render import KeyValues, Message
     from jobs_widgets.core import Clock, JobConfig, JobHandle, Jobs, PollPolicy
-    from jobs_widgets.core.hub import Hub
+    from jobs_widgets.core.runtime import Runtime
     from jobs_widgets.sandbox import Sandbox
 
 __all__ = ["JobsMagics", "SandboxInfo", "load", "unload"]
@@ -108,7 +108,7 @@ class JobsMagics(Magics):
         self._jobs_obj: Jobs | None = None
         self._fingerprint: _Fingerprint | None = None
         self._slot = SandboxSlot()
-        self._sandbox_hub: Hub | None = None
+        self._sandbox_runtime: Runtime | None = None
         self._seen_runs: OrderedDict[str, deque[int]] = OrderedDict()
         self._lock = threading.RLock()
         self.active = True
@@ -231,7 +231,7 @@ class JobsMagics(Magics):
             if self._slot.running:
                 return self._sandbox_status("Sandbox already running")
             clock = self._slot.start(speed=speed, seed=seed, port=port)
-            self._attach_sandbox_hub(clock)
+            self._attach_sandbox_runtime(clock)
             if self._slot.attached is not None:
                 return self._sandbox_status("Using the sandbox this kernel was started with")
             return self._sandbox_status("Sandbox started; this kernel now talks to it")
@@ -243,7 +243,7 @@ class JobsMagics(Magics):
             if not self._slot.running:
                 return Message("The sandbox is not running.")
             sandbox, attached = self._slot.release()
-            self._detach_sandbox_hub()
+            self._detach_sandbox_runtime()
         if sandbox is None:
             return Message(
                 f"Detached from the sandbox at {attached}; it keeps running in the process that started it."
@@ -277,26 +277,27 @@ class JobsMagics(Magics):
         return complete(event.text_until_cursor, self._parser, keys, seen_runs)
 
     # ===================================================================== runtime wiring
-    # Which hub polls for this magic, the policy it polls with, which registry the
-    # subcommands use, and what closing shuts down. The core's runtime redesign rewires
-    # this section (and `unload`'s call to `close_shared_runtime`); nothing above it
-    # touches a hub, a policy or a registry's construction.
+    # Which runtime polls for this magic, the policy it polls with, which registry the
+    # subcommands use, and what closing shuts down. A sped-up sandbox gets a runtime on
+    # its own clock; everything else shares the process-wide runtime. The poll settings
+    # are the process default policy, so every runtime without its own follows them.
     @observe("poll_cap", "poll_min_interval", "poll_budget")
     def _policy_changed(self, change: Bunch) -> None:
         from dataclasses import replace
 
-        from jobs_widgets.core.hub import get_hub
+        from jobs_widgets.core.policy import default_policy, set_default_policy
 
+        current = default_policy()
         try:
-            for hub in {get_hub(), self._sandbox_hub} - {None}:
-                assert hub is not None
-                hub.policy = replace(
-                    hub.policy,
+            set_default_policy(
+                replace(
+                    current,
                     cap=self.poll_cap,
                     min_interval=min(self.poll_min_interval, self.poll_cap),
-                    initial=min(hub.policy.initial, self.poll_cap),
+                    initial=min(current.initial, self.poll_cap),
                     budget_per_minute=self.poll_budget,
                 )
+            )
         except ValueError as exc:  # PollPolicy refuses the combination (its own checks)
             raise UsageError(f"invalid poll setting: {exc}") from None
 
@@ -325,52 +326,53 @@ class JobsMagics(Magics):
                 default = JobConfig(task_type=TaskType(self.default_task_type))
                 config.update({entry.key: default for entry in discover_jobs(env).values()})
             config.update(self.sandbox_configs())
-            hub = self._sandbox_hub
-            self._jobs_obj = Jobs.from_env(
-                config=config or None, env=env, hub=hub, clock=hub.clock if hub else None
-            )
+            self._jobs_obj = Jobs.from_env(config=config or None, env=env, runtime=self._sandbox_runtime)
             self._fingerprint = fingerprint
             set_default_jobs(self._jobs_obj)
             return self._jobs_obj
 
-    def _attach_sandbox_hub(self, clock: Clock) -> None:
-        """A hub on the sandbox's clock polls it (a sped-up sandbox needs its own time)."""
-        from jobs_widgets.core.hub import Hub
+    def _attach_sandbox_runtime(self, clock: Clock) -> None:
+        """A runtime on the sandbox's clock polls it (a sped-up sandbox needs its own time)."""
+        from jobs_widgets.core.runtime import Runtime
 
-        self._sandbox_hub = Hub(clock=clock, name="jobs-widgets-sandbox-hub")
+        self._sandbox_runtime = Runtime(clock=clock, name="jobs-widgets-sandbox-hub")
         self._jobs_obj = None
 
-    def _detach_sandbox_hub(self) -> None:
-        hub, self._sandbox_hub = self._sandbox_hub, None
+    def _detach_sandbox_runtime(self) -> None:
+        runtime, self._sandbox_runtime = self._sandbox_runtime, None
         self._jobs_obj = None
-        if hub is not None:
-            hub.shutdown()
+        if runtime is not None:
+            runtime.close()  # its waits end with JobsClosedError; its panels say they stopped
 
     def _policy(self) -> PollPolicy:
-        from jobs_widgets.core.hub import get_hub
+        from jobs_widgets.core.policy import default_policy
 
-        return (self._sandbox_hub or get_hub()).policy
+        runtime = self._sandbox_runtime
+        return runtime.hub.policy if runtime is not None else default_policy()
 
     def _clock_speed(self) -> float:
-        hub = self._sandbox_hub
-        return float(getattr(hub.clock, "speed", 1.0)) if hub is not None else 1.0
+        runtime = self._sandbox_runtime
+        return float(getattr(runtime.clock, "speed", 1.0)) if runtime is not None else 1.0
 
     def close(self) -> None:
-        """Stop everything this magic started (sandbox, its hub)."""
+        """Stop everything this magic started (sandbox, its runtime)."""
         from jobs_widgets.core.jobs import set_default_jobs
+
+        from jobs_widgets.core.policy import PollPolicy, set_default_policy
 
         self.active = False
         set_default_jobs(None)
+        set_default_policy(PollPolicy())  # the poll settings were this magic's
         if self._slot.running:
             self.stop_sandbox()
 
     @staticmethod
     def close_shared_runtime() -> None:
-        """Stop the process-wide poller (if it was ever started)."""
-        if "jobs_widgets.core.hub" in sys.modules:
-            from jobs_widgets.core.hub import shutdown_hub
+        """Close the process-wide runtime (if it was ever made): every wait and panel on it ends."""
+        if "jobs_widgets.core.runtime" in sys.modules:
+            from jobs_widgets.core.runtime import close_runtime
 
-            shutdown_hub()
+            close_runtime()
 
 
 JobsMagics.jobs.__doc__ = full_help()

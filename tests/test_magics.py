@@ -275,7 +275,8 @@ def test_config_settings(ip: InteractiveShell) -> None:
         ip.run_line_magic("config", "JobsMagics.runs_limit = 20")
     ip.run_line_magic("config", "JobsMagics.poll_cap = 12")
     try:
-        assert magic(ip)._sandbox_hub is not None and magic(ip)._sandbox_hub.policy.cap == 12
+        runtime = magic(ip)._sandbox_runtime
+        assert runtime is not None and runtime.hub.policy.cap == 12
         shown = jobs(ip, "config")
         assert isinstance(shown, KeyValues) and ("poll cap", "12 s") in shown.items
     finally:
@@ -284,6 +285,33 @@ def test_config_settings(ip: InteractiveShell) -> None:
         magic(ip).default_task_type = "fortran"
     text = repr(jobs(ip, "config"))
     assert "host" in text and magic(ip).sandbox.token not in text
+
+
+def test_poll_settings_reach_a_sandbox_started_after_them(ip: InteractiveShell) -> None:
+    """Finding 7: `%config JobsMagics.poll_cap=10` was not applied to the hub `%jobs sandbox start` made."""
+    jobs(ip, "sandbox stop")
+    ip.run_line_magic("config", "JobsMagics.poll_cap = 10")
+    try:
+        jobs(ip, "sandbox start --speed 100")
+        runtime = magic(ip)._sandbox_runtime
+        assert runtime is not None and runtime.hub.policy.cap == 10
+        assert ("poll cap", "10 s") in jobs(ip, "config").items
+        from jobs_widgets.core.hub import get_hub
+
+        assert get_hub().policy.cap == 10  # the process-wide runtime follows the same setting
+    finally:
+        ip.run_line_magic("config", "JobsMagics.poll_cap = 30")
+
+
+def test_status_measures_a_running_run_on_the_workspace_clock(ip: InteractiveShell) -> None:
+    """Finding 9: "running for 0.0s" on a sped-up sandbox (the kernel's clock was used)."""
+    magic(ip).sandbox.engine.script("report", duration_s=36_000)
+    jobs(ip, "run report")
+    time.sleep(0.6)  # 60 s of the sandbox's time at 100x
+    headline = repr(jobs(ip, "status report")).splitlines()[0]
+    assert "Running, running for " in headline
+    elapsed = headline.rsplit("running for ", 1)[1]
+    assert elapsed.endswith("s") and not elapsed.startswith("0"), headline
 
 
 def test_help_documents_every_subcommand(ip: InteractiveShell) -> None:
@@ -375,7 +403,9 @@ def test_wait_interrupted_detaches_or_cancels(
 ) -> None:
     engine = magic(ip).sandbox.engine
     engine.script("report", duration_s=36_000)
-    hub = magic(ip)._sandbox_hub
+    runtime = magic(ip)._sandbox_runtime
+    assert runtime is not None
+    hub = runtime.hub
     assert hub is not None
     firing = _interrupt_main_when(lambda: hub.watching > 0)  # the wait has begun
     result = jobs(ip, f"run report --wait --on-interrupt {mode}")
