@@ -357,7 +357,6 @@ class JobsMagics(Magics):
     def close(self) -> None:
         """Stop everything this magic started (sandbox, its runtime)."""
         from jobs_widgets.core.jobs import set_default_jobs
-
         from jobs_widgets.core.policy import PollPolicy, set_default_policy
 
         self.active = False
