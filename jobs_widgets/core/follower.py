@@ -17,80 +17,29 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from jobs_widgets.core.errors import JobsApiError, JobsClosedError, ParamsError
-from jobs_widgets.core.eta import Eta
+from jobs_widgets.core.follower_state import (
+    COMMANDS,
+    PENDING_LIMIT_S,
+    SHOWN,
+    FollowerListener,
+    FollowerState,
+    Pending,
+)
 from jobs_widgets.core.handle import JobHandle
 from jobs_widgets.core.ids import check_run_id
-from jobs_widgets.core.models import JobInfo, Run, RunOutput, RunUpdate
+from jobs_widgets.core.models import JobInfo, Run, RunOutput
 from jobs_widgets.core.watched import OK, Health, Subscription
 
-__all__ = ["COMMANDS", "FollowerState", "Pending", "RunFollower"]
+__all__ = ["COMMANDS", "PENDING_LIMIT_S", "SHOWN", "FollowerState", "Pending", "RunFollower"]
 
 log = logging.getLogger("jobs_widgets.follower")
-COMMANDS = frozenset({"run", "cancel", "repair", "refresh", "select", "visibility"})
 HISTORY = 15
 LOAD_ATTEMPTS = 6
-PENDING_LIMIT_S = 60.0
-SHOWN: Any = object()  # "the run shown", for commands sent without a run id
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A command in flight: what, and for which run."""
-
-    kind: str
-    run_id: int | None
-
-    def detail(self) -> str:
-        target = f" of run {self.run_id}" if self.run_id is not None and self.kind != "run" else ""
-        return f"{self.kind}{target}: waiting for the workspace"
-
-
-@dataclass(frozen=True)
-class FollowerState:
-    """Everything a view shows, at one moment."""
-
-    info: JobInfo | None
-    run: Run | None
-    output: RunOutput | None
-    history: list[Run]
-    eta: Eta | None
-    health: Health
-    error: str
-    params_schema: dict[str, Any] | None
-    pending: Pending | None
-    now_s: float
-    rate: float
-
-
-class _Listener:
-    """Forwards hub news to a follower without keeping it alive."""
-
-    def __init__(self, follower: RunFollower, visible: bool) -> None:
-        self._follower = weakref.ref(follower)
-        self.visible = visible
-        self.deadline: float | None = None
-
-    def on_update(self, update: RunUpdate) -> None:
-        if (follower := self._follower()) is not None:
-            follower._on_run(update.run)
-
-    def on_health(self, health: Health) -> None:
-        if (follower := self._follower()) is not None:
-            follower._set_health(health)
-
-    def on_error(self, error: BaseException) -> None:
-        if (follower := self._follower()) is not None:
-            follower._on_watch_error(self, error)
-
-    def on_timeout(self) -> None:
-        return None
 
 
 class RunFollower:
@@ -381,7 +330,7 @@ class RunFollower:
         self._changed()
         if run is None or run.is_terminal:
             return
-        listener = _Listener(self, visible)
+        listener = FollowerListener(self, visible)
         try:
             subscription = self.handle.registry.hub.subscribe(self.handle, run.run_id, listener)
         except JobsClosedError as exc:
@@ -455,7 +404,7 @@ class RunFollower:
                 self._error = ""
         self._changed()
 
-    def _on_watch_error(self, listener: _Listener, error: BaseException) -> None:
+    def _on_watch_error(self, listener: FollowerListener, error: BaseException) -> None:
         with self._lock:
             if self._subscription is not None and self._subscription.listener is listener:
                 self._subscription = None
