@@ -255,7 +255,7 @@ class RunFollower:
                 work = self._queue.popleft()
             try:
                 work()
-            except Exception as exc:
+            except BaseException as exc:  # even a KeyboardInterrupt from a view callback: report it, go on
                 self._fail(exc)
 
     def _retry_later(self, attempt: int, exc: JobsApiError, again: Callable[[int], None]) -> bool:
@@ -431,5 +431,5 @@ class RunFollower:
     def _changed(self) -> None:
         try:
             self._on_change()
-        except Exception:  # a view that cannot update must not break the follower
+        except BaseException:  # a view (or a user's observer) that fails must not break the follower
             log.exception("jobs_widgets: a view failed to update")

@@ -68,6 +68,8 @@ __all__ = [
 
 log = logging.getLogger("jobs_widgets.hub")
 T = TypeVar("T")
+#: A poll still unanswered after this many (real) seconds makes the connection "degraded".
+SLOW_POLL_S = 4.0
 
 
 class Hub(Outcomes):
@@ -371,7 +373,7 @@ class Hub(Outcomes):
             if sub.done:
                 continue
             try:
-                run = await self._fetch(group.source.fetch_run, sub.run_id, kind="get")
+                run = await self._fetch(group.source.fetch_run, sub.run_id, kind="get", subs=[sub])
             except JobsApiError as exc:
                 self._failed(group, [sub], exc, policy)
                 continue
@@ -383,7 +385,7 @@ class Hub(Outcomes):
 
     async def _poll_batch(self, group: WatchedJob, subs: list[WatchedRun], policy: PollPolicy) -> None:
         try:
-            active = await self._fetch(group.source.fetch_active_runs, kind="list")
+            active = await self._fetch(group.source.fetch_active_runs, kind="list", subs=subs)
         except JobsApiError as exc:
             self._failed(group, subs, exc, policy)
             return
@@ -402,14 +404,31 @@ class Hub(Outcomes):
                 self._deliver(sub, run, policy)
         await self._poll_runs(group, missing, policy)  # left the active list: confirm how each ended
 
-    async def _fetch(self, fn: Callable[..., T], *args: Any, kind: str) -> T:
+    async def _fetch(self, fn: Callable[..., T], *args: Any, kind: str, subs: list[WatchedRun]) -> T:
+        """One poll's call; if it has not answered after ``SLOW_POLL_S`` (real time), the
+        connection is reported degraded while it goes on (the transport's own deadline ends it)."""
         with self._lock:
             self.stats.requests += 1
             if kind == "get":
                 self.stats.runs_get += 1
             else:
                 self.stats.runs_list += 1
-        return await self.runtime.in_thread(fn, *args)
+        call = asyncio.ensure_future(self.runtime.in_thread(fn, *args))
+        done, _ = await asyncio.wait({call}, timeout=SLOW_POLL_S)
+        if not done:
+            self._slow(subs)
+        return await call
+
+    def _slow(self, subs: list[WatchedRun]) -> None:
+        health = Health(status="degraded", message="the workspace is slow to answer; still waiting", failures=0)
+        for sub in subs:
+            if sub.done or not sub.health.ok:
+                continue
+            with self._lock:
+                self.stats.degraded_periods += 1
+            sub.health = health
+            for listener in list(sub.listeners):
+                self._notify(listener.on_health, health)
 
     async def _load_history(self, group: WatchedJob) -> None:
         with self._lock:

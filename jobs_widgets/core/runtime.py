@@ -50,6 +50,7 @@ __all__ = ["Runtime", "close_runtime", "get_runtime"]
 log = logging.getLogger("jobs_widgets.runtime")
 T = TypeVar("T")
 CLOSE_TIMEOUT_S = 1.0
+EXIT_TIMEOUT_S = 0.25
 _serial = itertools.count(1)
 _all: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
@@ -183,7 +184,7 @@ class Runtime:
         def run() -> None:
             try:
                 fn(*args)
-            except Exception:
+            except BaseException:  # KeyboardInterrupt/SystemExit from a callback too: the loop lives on
                 log.exception("jobs_widgets runtime: %s failed", getattr(fn, "__name__", fn))
             finally:
                 with self._idle:
@@ -299,7 +300,7 @@ class Runtime:
             for _, callback in fired:
                 try:
                     callback()
-                except Exception:
+                except BaseException:
                     log.exception("jobs_widgets runtime: a cancel callback failed")
 
     # ------------------------------------------------------------------ shutdown
@@ -370,7 +371,9 @@ def close_runtime(timeout: float = CLOSE_TIMEOUT_S) -> None:
 
 
 def _close_all_at_exit() -> None:
-    deadline = time.monotonic() + CLOSE_TIMEOUT_S
+    # Every wait hears why it ends; threads are not waited for long: they are daemons,
+    # and the interpreter ends them with itself.
+    deadline = time.monotonic() + EXIT_TIMEOUT_S
     for runtime in list(_all):
         with contextlib.suppress(Exception):
             runtime.close(max(0.05, deadline - time.monotonic()))

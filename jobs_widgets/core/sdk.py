@@ -16,7 +16,6 @@ import functools
 import itertools
 import logging
 import os
-import socket
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,6 +33,15 @@ from jobs_widgets.core.api_errors import (
 )
 from jobs_widgets.core.errors import JobsApiError, JobsError
 from jobs_widgets.core.redact import redact, register_secret
+from jobs_widgets.core.transport import (
+    READ_DEADLINE_S,
+    WRITE_DEADLINE_S,
+    bounded,
+    check_reachable,
+    deadline_adapter,
+    direct_to_loopback,
+    is_loopback,
+)
 
 __all__ = ["Gateway", "default_client", "make_client", "translate_error"]
 
@@ -132,65 +140,6 @@ def _single_attempt_clock() -> Any:
     return SingleAttemptClock()
 
 
-def _direct_to_loopback(client: Any) -> None:
-    """Let a client of a 127.0.0.1 workspace ignore HTTP(S)_PROXY, without touching os.environ.
-
-    (Changing the process-wide ``NO_PROXY`` would change every other program's requests.)
-    """
-    base = getattr(getattr(client, "api_client", None), "_api_client", None)
-    session = getattr(base, "_session", None)
-    if session is not None and hasattr(session, "trust_env"):
-        session.trust_env = False
-
-
-def _is_loopback(host: str) -> bool:
-    return urlsplit(host if "://" in host else f"http://{host}").hostname in {"127.0.0.1", "localhost", "::1"}
-
-
-def _bounded(fn: Callable[[], T], timeout: float, what: str) -> T:
-    """Run ``fn`` on a daemon thread; give up (with a clear error) after ``timeout`` seconds."""
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # re-raised in the caller's thread below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="jobs-widgets-connect", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise JobsApiError(
-            f"{what} did not answer within {timeout:g} s",
-            transient=True,
-            hint="check DATABRICKS_HOST (is the workspace URL right and reachable from here?)",
-        )
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
-
-
-def _check_reachable(host: str, timeout: float) -> None:
-    url = urlsplit(host if "://" in host else f"https://{host}")
-    hostname = url.hostname
-    if not hostname:
-        raise JobsApiError(
-            f"DATABRICKS_HOST={host!r} is not a URL", hint="use https://<workspace>.cloud.databricks.com"
-        )
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        with socket.create_connection((hostname, port), timeout=timeout):
-            return
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise JobsApiError(
-            f"cannot reach {url.scheme}://{hostname}:{port} ({reason})",
-            transient=True,
-            hint="check DATABRICKS_HOST (is the workspace URL right and reachable from here?)",
-        ) from None
-
-
 def make_client(
     host: str,
     token: str,
@@ -199,11 +148,16 @@ def make_client(
     http_timeout_seconds: float = 30.0,
     instant_retries: bool = False,
     construct_timeout: float = 10.0,
+    read_deadline: float = READ_DEADLINE_S,
+    write_deadline: float = WRITE_DEADLINE_S,
 ) -> Any:
     """A ``WorkspaceClient`` for ``host`` with a PAT, isolated from the user's profiles and env.
 
     ``auth_type="pat"`` and a non-existent config file keep ``~/.databrickscfg`` and
-    ``DATABRICKS_*`` credentials out of it (see the SDK facts, section 1.3).
+    ``DATABRICKS_*`` credentials out of it (see the SDK facts, section 1.3). Each request
+    ends by a total deadline (``read_deadline`` for GETs, ``write_deadline`` for writes;
+    see :mod:`~jobs_widgets.core.transport`), except with ``instant_retries``, which
+    keeps databricks-sdk's own transport for tests of its retries.
     """
     sdk = _sdk()
     register_secret(token)
@@ -218,25 +172,36 @@ def make_client(
         "product_version": __version__,
     }
     kwargs["clock"] = _instant_clock() if instant_retries else _single_attempt_clock()
+    if not instant_retries:
+        kwargs["http_adapter"] = deadline_adapter(read_deadline=read_deadline, write_deadline=write_deadline)
 
     def build() -> Any:
         client = sdk.WorkspaceClient(config=sdk.Config(**kwargs))
-        if _is_loopback(host):
-            _direct_to_loopback(client)
+        if is_loopback(host):
+            direct_to_loopback(client)
         return client
 
-    return _bounded(build, construct_timeout, f"the workspace at {host}")
+    return bounded(build, construct_timeout, f"the workspace at {host}")
 
 
-def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: float = 10.0) -> Any:
-    """A ``WorkspaceClient`` from databricks-sdk's unified auth (env, profile, or notebook-native)."""
+def default_client(
+    env: Mapping[str, str] | None = None,
+    *,
+    construct_timeout: float = 10.0,
+    read_deadline: float = READ_DEADLINE_S,
+    write_deadline: float = WRITE_DEADLINE_S,
+) -> Any:
+    """A ``WorkspaceClient`` from databricks-sdk's unified auth (env, profile, or notebook-native).
+
+    Every request ends by a total deadline (see :func:`make_client`).
+    """
     sdk = _sdk()
     environ = os.environ if env is None else env
     host = environ.get("DATABRICKS_HOST", "").strip()
     token = environ.get("DATABRICKS_TOKEN", "").strip()
     register_secret(token)
     if host and not environ.get("DATABRICKS_RUNTIME_VERSION"):
-        _check_reachable(host, timeout=min(3.0, construct_timeout))
+        check_reachable(host, timeout=min(3.0, construct_timeout))
     kwargs: dict[str, Any] = {
         "product": "jobs_widgets",
         "product_version": __version__,
@@ -245,6 +210,7 @@ def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: f
         "retry_timeout_seconds": 1,
         "http_timeout_seconds": 30.0,
         "clock": _single_attempt_clock(),  # retries are ours (see _single_attempt_clock)
+        "http_adapter": deadline_adapter(read_deadline=read_deadline, write_deadline=write_deadline),
     }
     if env is not None:
         # An explicit environment: take credentials from it, not from os.environ.
@@ -263,11 +229,11 @@ def default_client(env: Mapping[str, str] | None = None, *, construct_timeout: f
                 f"cannot set up Databricks credentials: {first}. Set DATABRICKS_HOST and DATABRICKS_TOKEN, "
                 "or DATABRICKS_CONFIG_PROFILE, or try the embedded sandbox (%jobs sandbox start)."
             ) from None
-        if host and _is_loopback(host):
-            _direct_to_loopback(client)
+        if host and is_loopback(host):
+            direct_to_loopback(client)
         return client
 
-    return _bounded(build, construct_timeout, "the Databricks workspace")
+    return bounded(build, construct_timeout, "the Databricks workspace")
 
 
 # ---------------------------------------------------------------------- errors
