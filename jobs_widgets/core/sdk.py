@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from jobs_widgets._version import __version__
 from jobs_widgets.core.api_errors import (
@@ -39,8 +38,7 @@ from jobs_widgets.core.transport import (
     bounded,
     check_reachable,
     deadline_adapter,
-    direct_to_loopback,
-    is_loopback,
+    settle,
 )
 
 __all__ = ["Gateway", "default_client", "make_client", "translate_error"]
@@ -176,10 +174,7 @@ def make_client(
         kwargs["http_adapter"] = deadline_adapter(read_deadline=read_deadline, write_deadline=write_deadline)
 
     def build() -> Any:
-        client = sdk.WorkspaceClient(config=sdk.Config(**kwargs))
-        if is_loopback(host):
-            direct_to_loopback(client)
-        return client
+        return settle(sdk.WorkspaceClient(config=sdk.Config(**kwargs)), host, kwargs.get("http_adapter"))
 
     return bounded(build, construct_timeout, f"the workspace at {host}")
 
@@ -229,9 +224,7 @@ def default_client(
                 f"cannot set up Databricks credentials: {first}. Set DATABRICKS_HOST and DATABRICKS_TOKEN, "
                 "or DATABRICKS_CONFIG_PROFILE, or try the embedded sandbox (%jobs sandbox start)."
             ) from None
-        if host and is_loopback(host):
-            direct_to_loopback(client)
-        return client
+        return settle(client, host, kwargs["http_adapter"])
 
     return bounded(build, construct_timeout, "the Databricks workspace")
 
