@@ -18,9 +18,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import jobs_widgets.core.hub as hub_module
+import jobs_widgets.core.runtime as runtime_module
 import pytest
-from jobs_widgets.core.hub import Hub
+from jobs_widgets.core.runtime import Runtime
 from jobs_widgets.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,10 +56,10 @@ def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with Sandbox(speed=20, seed=1) as sb:
         for name, value in sb.env().items():
             monkeypatch.setenv(name, value)
-        hub = Hub(clock=sb.clock)
-        monkeypatch.setattr(hub_module, "_hub", hub)
+        runtime = Runtime(clock=sb.clock)  # the process-wide runtime, on the sped-up sandbox's clock
+        monkeypatch.setattr(runtime_module, "_default", runtime)
         yield sb
-        hub.shutdown()
+        runtime.close()
 
 
 def test_readme_has_the_two_quick_start_commands() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -178,3 +179,49 @@ def test_panels_by_key_share_the_session_and_the_subscription(still: World) -> N
     until(lambda: still.hub.watching == 1 and still.hub.listeners == 2)
     first.close()
     second.close()
+
+
+def test_a_success_clears_the_error_a_failure_left(still: World) -> None:
+    """Row: after a 403, restoring access and calling panel.refresh() left the stale 403 message."""
+    panel = JobPanel(still.jobs("etl"))
+    panel.wait_idle()
+    still.sb.faults.add("*:403")
+    panel.refresh()
+    until(lambda: "403" in panel.error)
+    still.sb.faults.clear()
+    panel.refresh()
+    until(lambda: panel.error == "" and panel.health.get("status") == "ok")
+    panel.close()
+
+
+def test_closed_panels_are_freed(still: World) -> None:
+    """Row: 500 panels created and closed all stayed alive (a per-instance callback held by a class-level object)."""
+    import gc
+    import weakref
+
+    report = still.jobs("report")
+    refs = []
+    for _ in range(100):
+        panel = JobPanel(report)
+        panel.wait_idle()
+        refs.append(weakref.ref(panel))
+        panel.close()
+        del panel
+    deadline = time.monotonic() + 5
+    while any(r() is not None for r in refs) and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.02)
+    assert sum(r() is not None for r in refs) == 0
+
+
+def test_any_string_the_api_returns_renders(still: World) -> None:
+    """Row: a lone surrogate in a parameter value made the panel's state unserialisable."""
+    import json
+
+    job = still.jobs("nightly")
+    run_id = job.run_now({"env": "\ud800bad"})
+    panel = JobPanel(job, run_id=run_id)
+    until(lambda: panel.run is not None)
+    text = json.dumps(panel.snapshot(), ensure_ascii=False).encode("utf-8")  # what the comm sends
+    assert "\ufffdbad".encode() in text
+    panel.close()
