@@ -10,9 +10,11 @@ Loopback only; every wait here is bounded.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,16 +180,22 @@ def timed_value(fn: Callable[[], int]) -> tuple[float, int]:
     return time.monotonic() - start, value
 
 
-# ------------------------------------------------------------------ a body that drips
+# ------------------------------------------------------------------ a body that drips, over TLS too
 class _SlowBodyServer:
-    """Answers the SDK's host probe at once; answers everything else with prompt headers
-    and a body of 200 bytes sent one every 0.1 s (20 s in all)."""
+    """Answers the SDK's host probe and ``/fast`` at once; anything else with prompt headers
+    and a body of 200 bytes sent one every 0.1 s (20 s in all). With ``tls``, over TLS."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.tls = tls
         self.stop = threading.Event()
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.listener.close()
 
     def _accept(self) -> None:
         self.listener.settimeout(0.1)
@@ -203,6 +211,13 @@ class _SlowBodyServer:
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             conn.settimeout(0.1)
+            if self.tls is not None:
+                try:
+                    conn.settimeout(5)
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                    conn.settimeout(0.1)
+                except OSError:
+                    return
             data = b""
             while not self.stop.is_set():
                 try:
@@ -220,10 +235,11 @@ class _SlowBodyServer:
                         return
 
     def _answer(self, conn: socket.socket, path: bytes) -> bool:
-        body = b"{}" if path.startswith(b"/.well-known") else b" " * 198 + b"{}"
+        prompt = path.startswith((b"/.well-known", b"/fast"))
+        body = b"{}" if prompt else b" " * 198 + b"{}"
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
         conn.sendall(b"Content-Length: %d\r\n\r\n" % len(body))
-        if len(body) == 2:
+        if prompt:
             conn.sendall(body)
             return True
         for i in range(len(body)):
@@ -240,14 +256,86 @@ class _SlowBodyServer:
 def slow_body() -> Iterator[_SlowBodyServer]:
     server = _SlowBodyServer()
     yield server
-    server.stop.set()
-    server.listener.close()
+    server.close()
 
 
 def test_a_body_that_drips_after_prompt_headers_ends_by_the_deadline(slow_body: _SlowBodyServer) -> None:
     gw = Gateway(make_client(slow_body.url, "dapi-slow", read_deadline=1.5))
     results = in_threads({"get": lambda: gw.get_run(1)}, join_s=1.5 + SLACK_S + 1.0)
     assert_timed_out(results["get"], 1.5)
+
+
+def _self_signed(tmp: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 (its file, for the client to trust) and a server context."""
+    pytest.importorskip("cryptography")
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return cert_file, context
+
+
+def test_over_tls_connections_are_reused_and_stuck_reads_and_handshakes_end_by_the_deadline(
+    tmp_path: Path, connections: list[socket.socket]
+) -> None:
+    cert_file, context = _self_signed(tmp_path)
+    server = _SlowBodyServer(tls=context)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts TCP (backlog), never answers TLS
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(cert_file)
+    session.mount("https://", deadline_adapter(read_deadline=1.0))
+    try:
+        for _ in range(20):
+            assert session.get(f"{server.url}/fast", timeout=30).json() == {}
+        assert len(connections) == 1
+        results = in_threads(
+            {
+                "body": lambda: session.get(f"{server.url}/runs/get", timeout=30),
+                "handshake": lambda: session.get(f"https://127.0.0.1:{silent.getsockname()[1]}/", timeout=30),
+            },
+            join_s=1.0 + SLACK_S + 0.5,
+        )
+        for elapsed, exc in results.values():
+            assert isinstance(exc, requests.exceptions.Timeout) and 0.9 <= elapsed <= 1.0 + SLACK_S, exc
+        assert session.get(f"{server.url}/fast", timeout=30).ok
+        # 1 reused for 20 calls, then for the stuck one (closed: the next call opened a new one),
+        # and 1 to the silent server
+        assert len(connections) == 3
+    finally:
+        session.close()
+        server.close()
+        silent.close()
 
 
 # ------------------------------------------------------------------ the adapter and the socket
