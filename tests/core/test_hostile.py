@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from jobs_widgets.core import Jobs, JobsClosedError, RunScopeError, RunState
+from jobs_widgets.core import Jobs, JobsClosedError, PollPolicy, Run, RunScopeError, RunState
 from jobs_widgets.core.hub import SLOW_POLL_S
 from jobs_widgets.core.runtime import Runtime, get_runtime
 from jobs_widgets.sandbox import Sandbox
@@ -54,19 +55,26 @@ def _wait_for(predicate: object, timeout: float) -> bool:
     return False
 
 
-def test_a_hung_poll_is_reported_degraded_within_seconds(live: Sandbox) -> None:
-    """Row: "one runs/get hung: degraded 31.8 s after the hang began" (expected within 5 s)."""
+@pytest.mark.parametrize("fault", ["runs/get:hang", "runs/get:drip:1"])
+def test_a_stuck_poll_is_degraded_within_seconds_and_the_end_is_seen_once_answers_flow(
+    live: Sandbox, fault: str
+) -> None:
+    """Rows: a hung runs/get was "degraded" after 31.8 s; a dripping one stayed "ok" and PENDING for 90 s."""
     live.engine.script("report", duration_s=LONG_S)
     runtime = Runtime()
     report = Jobs.from_env(config=live.config(), env=live.env(), runtime=runtime)("report")
     try:
         run_id = report.run_now()
-        live.faults.add("runs/get:hang")
+        live.faults.add(fault)
         listener = Recorder()
         started = time.monotonic()
         runtime.hub.subscribe(report, run_id, listener)
         assert _wait_for(lambda: "degraded" in listener.health, SLOW_POLL_S + 1.5)
         assert time.monotonic() - started < 5.0
+        live.faults.clear()
+        report.cancel_run(run_id)  # the run ends while the stuck call is still out
+        assert _wait_for(lambda: listener.updates and listener.updates[-1].is_terminal, 30)
+        assert listener.updates[-1] is RunState.CANCELED and listener.health[-1] == "ok"
     finally:
         live.faults.clear()
         runtime.close()
@@ -190,3 +198,45 @@ def test_closed_runtime_refuses_new_waits_at_once(live: Sandbox) -> None:
     with pytest.raises(JobsClosedError):
         jobs("report").watch(run_id)
     assert time.monotonic() - started < 0.5
+
+
+class _Source:
+    """A job at the hub's seam: its runs/get either blocks (a stuck socket) or answers."""
+
+    def __init__(self, job_id: int, stuck: threading.Event | None, ends_after: int = 3) -> None:
+        self.identity, self.job_id = "fake|1", job_id
+        self.poll_policy = None
+        self._stuck, self._ends_after, self.calls = stuck, ends_after, 0
+
+    def fetch_run(self, run_id: int) -> Run:
+        self.calls += 1
+        if self._stuck is not None:
+            self._stuck.wait(30)
+        life = "TERMINATED" if self.calls >= self._ends_after else "RUNNING"
+        state = {"life_cycle_state": life, "result_state": "SUCCESS" if life == "TERMINATED" else None}
+        return Run.from_api({"run_id": run_id, "job_id": self.job_id, "state": state, "start_time": 1})
+
+    def fetch_active_runs(self) -> list[Run]:
+        return [self.fetch_run(self.job_id * 10)]
+
+    def fetch_history(self) -> list[Run]:
+        return []
+
+
+def test_stuck_calls_of_some_jobs_do_not_starve_another() -> None:
+    """Row: 4 runs/get stuck in a drip held the pool of 4 workers; another job's watch got no request for 60 s."""
+    fast = PollPolicy(initial=0.2, min_interval=0.2, cap=0.5, error_initial=0.2, budget_per_minute=6000)
+    runtime = Runtime(policy=fast)
+    stuck = threading.Event()
+    try:
+        for job_id in range(1, 9):  # eight jobs, each with a call stuck in a socket
+            runtime.hub.subscribe(_Source(job_id, stuck), job_id * 10, Recorder())
+        free = _Source(99, None)
+        listener = Recorder()
+        started = time.monotonic()
+        runtime.hub.subscribe(free, 990, listener)
+        assert _wait_for(lambda: RunState.SUCCEEDED in listener.updates, 5)
+        assert time.monotonic() - started < 3 and free.calls == 3
+    finally:
+        stuck.set()
+        runtime.close()
