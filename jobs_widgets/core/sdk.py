@@ -7,7 +7,8 @@ shapes (``as_dict()`` of the SDK's dataclasses) and :class:`JobsApiError`.
 Client construction is bounded: databricks-sdk probes the host during ``Config()``
 and, for an unreachable host, retries for its whole retry budget (300 s by default).
 We check reachability first and give construction at most ``construct_timeout``
-seconds, so a wrong ``DATABRICKS_HOST`` is one clear message in seconds.
+seconds, so a wrong ``DATABRICKS_HOST`` is one clear message in seconds. Every request
+then has a total deadline, streamed body included (:mod:`~jobs_widgets.core.transport`).
 """
 
 from __future__ import annotations

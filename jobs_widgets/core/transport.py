@@ -181,7 +181,8 @@ def _adapter_class() -> type[HTTPAdapter]:
                 if not isinstance(self.timeout, int | float) or self.timeout > left:
                     self.timeout = left
             super().connect()
-            if self.sock is not None and not isinstance(self.sock, DeadlineSocket):
+            # (TLS inside a TLS proxy tunnel gives an SSLTransport, not a socket: left as it is)
+            if isinstance(self.sock, socket.socket):
                 self.sock = DeadlineSocket(self.sock, self._jw_deadline)
 
         def _new_conn(self) -> socket.socket:
@@ -281,9 +282,12 @@ def _adapter_class() -> type[HTTPAdapter]:
                 if not stream:  # read the body here, within the deadline (not later in Session.send)
                     try:
                         response.content  # noqa: B018
-                    except RequestsConnectionError as exc:
+                    except BaseException as exc:
                         response.close()
-                        reason = exc.args[0] if exc.args else None
+                        # requests reports a read timeout in the body as a ConnectionError
+                        reason = (
+                            exc.args[0] if isinstance(exc, RequestsConnectionError) and exc.args else None
+                        )
                         if isinstance(reason, ReadTimeoutError):
                             raise ReadTimeout(reason, request=request) from None
                         raise
@@ -293,7 +297,15 @@ def _adapter_class() -> type[HTTPAdapter]:
             finally:
                 _CURRENT.at = saved
 
+    DeadlineAdapter.__module__, DeadlineAdapter.__qualname__ = __name__, "DeadlineAdapter"  # picklable
     return DeadlineAdapter
+
+
+def __getattr__(name: str) -> Any:
+    """``DeadlineAdapter`` (the class), built on first use: ``requests`` is imported then."""
+    if name == "DeadlineAdapter":
+        return _adapter_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def deadline_adapter(

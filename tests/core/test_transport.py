@@ -9,6 +9,8 @@ Loopback only; every wait here is bounded.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import socket
 import ssl
 import threading
@@ -389,6 +391,11 @@ def test_deadline_socket_reads_until_the_deadline_and_closes_like_a_socket() -> 
     theirs.close()
 
 
-def test_bad_deadlines_are_refused() -> None:
+def test_the_adapter_refuses_bad_deadlines_and_survives_pickling() -> None:
     with pytest.raises(ValueError, match="read_deadline"):
         deadline_adapter(read_deadline=0)
+    adapter = deadline_adapter(read_deadline=3, write_deadline=7)
+    for copied in (pickle.loads(pickle.dumps(adapter)), copy.deepcopy(adapter)):
+        assert type(copied) is type(adapter)
+        assert (copied.read_deadline, copied.write_deadline) == (3.0, 7.0)  # type: ignore[attr-defined]
+        assert copied.poolmanager.pool_classes_by_scheme == adapter.poolmanager.pool_classes_by_scheme
