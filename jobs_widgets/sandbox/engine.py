@@ -67,7 +67,8 @@ class Engine(Simulation):
     seed:
         Seeds every random draw; the same seed gives the same workspace.
     base_url:
-        Used for ``run_page_url`` links; the HTTP server sets it once it is bound.
+        Used for ``run_page_url`` links (``<base_url>/jobs/<job>/runs/<run>``, answered by
+        :mod:`~jobs_widgets.sandbox.pages`); the HTTP server sets it once it is bound.
     """
 
     # ----------------------------------------------------------------- jobs (Python API)
@@ -127,6 +128,12 @@ class Engine(Simulation):
         with self._lock:
             self._catch_up()
             return self._runs[run_id]
+
+    def parent_run_id(self, run_id: int) -> int | None:
+        """The run a task run belongs to (None for a run, or an unknown id)."""
+        with self._lock:
+            found = self._task_runs.get(run_id)
+            return found[0].run_id if found is not None else None
 
     def runs_of(self, job: str | int) -> list[RunRecord]:
         with self._lock:

@@ -1,8 +1,10 @@
 """A stdlib HTTP server speaking the Jobs REST API (2.2 and 2.1) as databricks-sdk expects.
 
 Loopback only, threaded, keep-alive with Nagle disabled (the stdlib's default stalls
-~44 ms per request otherwise). Every answer is JSON: results, or Databricks-shaped
-errors (``{"error_code", "message"}``) with the real codes. Nothing a client sends
+~44 ms per request otherwise). Every API answer is JSON: results, or Databricks-shaped
+errors (``{"error_code", "message"}``) with the real codes. Outside ``/api/``, the
+links the sandbox hands out (``run_page_url``) are answered with small read-only HTML
+pages (:mod:`~jobs_widgets.sandbox.pages`). Nothing a client sends
 can produce a stack trace or leave a connection hanging: bodies are bounded, reads
 time out, and unexpected exceptions become a plain 500.
 
@@ -24,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from jobs_widgets.sandbox import netfaults
+from jobs_widgets.sandbox import netfaults, pages
 from jobs_widgets.sandbox.engine import ApiError, Engine
 from jobs_widgets.sandbox.faults import STATUS_KINDS, FaultInjector, FaultRule
 from jobs_widgets.sandbox.routes import ROUTES, Identity, endpoint_of, json_object
@@ -158,13 +160,26 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def _send_page(self, page: pages.Page) -> None:
+        data = page.html()
+        self.send_response(page.status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Security-Policy", pages.CONTENT_SECURITY_POLICY)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
     def _error(self, err: ApiError, headers: dict[str, str] | None = None) -> None:
         self._send(err.status, err.body(), headers)
 
     def _record(self, status: int) -> None:
         """Log the request before answering, so a client never outruns the log."""
         ctx = self._ctx
-        if ctx is None or ctx.get("recorded") or ctx["path"] == METADATA_PATH:
+        if ctx is None or ctx.get("recorded") or ctx.get("page") or ctx["path"] == METADATA_PATH:
             return
         ctx["recorded"] = True
         ident = ctx.get("ident")
@@ -227,6 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             if path == METADATA_PATH:
                 self._send(200, {})
+                return
+            if method in {"GET", "HEAD"} and pages.match(path):
+                ctx["page"] = True  # a browser opening a run link: not an API request, not logged
+                self._send_page(pages.render(state.engine, path))
                 return
             matched = endpoint_of(path)
             if matched is None or (method, matched) not in ROUTES:

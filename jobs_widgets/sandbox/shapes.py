@@ -16,7 +16,12 @@ from jobs_widgets.sandbox.specs import TASK_FIELDS
 
 
 def run_url(base_url: str, run_id: int, job_id: int) -> str:
-    return f"{base_url}/#job/{job_id}/run/{run_id}"
+    """A run's (or task run's) page, shaped like a workspace's: the path names the run.
+
+    (Not ``/#job/<job>/run/<run>``: a fragment never reaches the server, so the
+    sandbox could not answer it with the run's page.)
+    """
+    return f"{base_url}/jobs/{job_id}/runs/{run_id}"
 
 
 def run_json(base_url: str, run: RunRecord, *, expand_tasks: bool) -> dict[str, Any]:
