@@ -420,7 +420,9 @@ class Hub(Outcomes):
         return await call
 
     def _slow(self, subs: list[WatchedRun]) -> None:
-        health = Health(status="degraded", message="the workspace is slow to answer; still waiting", failures=0)
+        health = Health(
+            status="degraded", message="the workspace is slow to answer; still waiting", failures=0
+        )
         for sub in subs:
             if sub.done or not sub.health.ok:
                 continue

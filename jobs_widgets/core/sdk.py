@@ -33,6 +33,7 @@ from jobs_widgets.core.api_errors import (
 )
 from jobs_widgets.core.errors import JobsApiError, JobsError
 from jobs_widgets.core.redact import redact, register_secret
+from jobs_widgets.core.textsafe import json_safe
 from jobs_widgets.core.transport import (
     READ_DEADLINE_S,
     WRITE_DEADLINE_S,
@@ -319,10 +320,13 @@ class Gateway:
         self.identity = identity or identity_of_client(client)
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
+        """One SDK call: its answer made JSON/UTF-8 safe (once, here), its failure translated."""
         try:
-            return fn()
+            answer = fn()
         except Exception as exc:
             raise translate_error(exc, operation) from None
+        safe: T = json_safe(answer)
+        return safe
 
     def close(self) -> None:
         """Close the client's pooled HTTP connections (the client itself stays usable)."""
