@@ -43,6 +43,7 @@ class Simulation:
         self._task_runs: dict[int, tuple[RunRecord, TaskRun]] = {}
         self._tokens: dict[str, int] = {}
         self._repair_ids = itertools.count(7001)
+        self._history_seconds: set[int] = set()
         self.run_now_count = 0
 
     def _catch_up(self) -> None:
@@ -379,14 +380,23 @@ class Simulation:
         return repair_id
 
     def _invent_history(self, job: JobRecord, now: float) -> None:
-        """Finished runs in the past, drawn from the job's own behaviour."""
+        """Finished runs in the past, drawn from the job's own behaviour.
+
+        Roughly one every ``gap`` seconds, each started up to 40% of a gap early (drawn
+        per job and run under the seed), and no two invented runs in the same second:
+        the demo jobs' last runs do not all start together as exact multiples would.
+        """
         count = job.spec.history_runs
         if count <= 0:
             return
         gap = max(job.spec.behaviour.median_s * 3, 3600.0)
         start = now - gap * (count + 1)
+        early = random.Random(f"{self.seed}/{job.job_id}/history-starts")
         for i in range(count):
-            created = start + i * gap
+            created = start + i * gap - early.uniform(0.0, 0.4 * gap)
+            while int(created) in self._history_seconds:  # one invented start per second, across jobs
+                created -= 1.0
+            self._history_seconds.add(int(created))
             number = next(job.numbers)
             plan = draw_plan(job.spec, self._rng(job, number), None)
             run = RunRecord(

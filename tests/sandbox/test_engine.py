@@ -331,3 +331,19 @@ def test_demo_jobs_cover_every_task_type() -> None:
     assert kinds == {"notebook", "python_script", "python_wheel", "spark_jar", "sql", "dbt", "run_job"}
     assert any(spec.parameters for spec in demo_jobs())
     assert any(t.max_retries for spec in demo_jobs() for t in spec.tasks)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_demo_jobs_last_runs_start_at_different_times(seed: int) -> None:
+    """A listing of the demo jobs shows last runs at different times, not all on one second."""
+    engine, clock = make_engine(*demo_jobs(), seed=seed)
+    now = clock.time()
+    last_starts = []
+    for key in engine.job_keys:
+        history = engine.runs_of(key)
+        starts = [r.created for r in history]
+        assert starts == sorted(starts)  # still oldest first
+        assert all(r.is_terminal and r.end is not None and r.end <= now for r in history)
+        last_starts.append(int(starts[-1]))
+    assert len(set(last_starts)) == len(last_starts), last_starts
+    assert max(last_starts) - min(last_starts) > 60  # minutes apart, not a second
