@@ -4,7 +4,9 @@ Runs are started through ``JobHandle.run_now`` (each with its own idempotency to
 a user retrying a failed click would reuse) against the sandbox in virtual time, while
 every endpoint misbehaves: 10% 5xx (500/502/503/504), 5% 429 with ``Retry-After``, 2%
 dropped connections after the work was done, 1% answers slower than the client's
-timeout. Half the runs are followed by ``watch`` iterators, half by ``JobPanel``s.
+timeout; with ``--network`` also 0.3% answers that hang and 0.3% that drip. Half the runs are
+followed by ``watch`` iterators, half by ``JobPanel``s. The client is the product's: one
+attempt per request, every retry the hub's (or ``run_now``'s, with the same token).
 
 Reported: runs started vs. runs the sandbox recorded (duplicates must be 0), final
 states reported vs. the sandbox's truth (mismatches 0), unhandled exceptions (0),
@@ -31,6 +33,7 @@ from typing import Any
 
 from jobs_widgets.core import Jobs, JobsApiError, ManualClock, Run, RunState
 from jobs_widgets.core.hub import Hub
+from jobs_widgets.core.sdk import make_client
 from jobs_widgets.core.virtual import VirtualTime
 from jobs_widgets.sandbox import Sandbox
 
@@ -43,7 +46,10 @@ FAULTS = [
     "*:drop:0.0237",
     "*:latency:0.0122:0.8",
 ]  # conditional probabilities: about 10% 5xx, 5% 429, 2% drops, 1% slow of all requests
+NETWORK_FAULTS = ["*:hang:0.003", "*:drip:0.003:0.05"]  # --network: calls stuck in a socket or dripping
 HTTP_TIMEOUT = 0.5  # seconds; the "slow" fault answers after 0.8 s
+READ_DEADLINE = 1.5  # total seconds per GET (the product's default is 10 s; shorter keeps the soak short)
+WRITE_DEADLINE = 2.5
 KEYS = ("etl", "train", "report", "nightly", "flaky", "jar", "dbt")
 
 
@@ -58,7 +64,9 @@ class _ErrorLog(logging.Handler):
         self.records.append(record.getMessage())
 
 
-def soak(runs: int = 500, seed: int = 0, concurrency: int = 24, deadline_s: float = 900.0) -> dict[str, Any]:
+def soak(
+    runs: int = 500, seed: int = 0, concurrency: int = 24, deadline_s: float = 900.0, network: bool = False
+) -> dict[str, Any]:
     from jobs_widgets.widget import JobPanel
 
     errors = _ErrorLog()
@@ -72,9 +80,17 @@ def soak(runs: int = 500, seed: int = 0, concurrency: int = 24, deadline_s: floa
     started_at = time.perf_counter()
     outcome: dict[str, Any] = {"runs": runs, "seed": seed}
     try:
-        with Sandbox(clock=clock, seed=seed, faults=FAULTS) as sb:
-            client = sb.client(
-                instant_retries=True, retry_timeout_seconds=20, http_timeout_seconds=HTTP_TIMEOUT
+        faults = FAULTS + (NETWORK_FAULTS if network else [])
+        outcome["faults"] = faults
+        with Sandbox(clock=clock, seed=seed, faults=faults) as sb:
+            # The product's client: one attempt per request (every retry is ours), each
+            # request ending by a total deadline (hung and dripping answers included).
+            client = make_client(
+                sb.host,
+                sb.token,
+                http_timeout_seconds=HTTP_TIMEOUT,
+                read_deadline=READ_DEADLINE,
+                write_deadline=WRITE_DEADLINE,
             )
             hub = Hub(clock=clock, rng=random.Random(seed))
             jobs = Jobs.from_env(config=sb.config(), client=client, env=sb.env(), hub=hub, clock=clock)
@@ -220,8 +236,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--json", default="bench/results/soak.json")
+    parser.add_argument(
+        "--network", action="store_true", help="also hang and drip 0.3%% of answers each (stuck sockets)"
+    )
     args = parser.parse_args()
-    result = soak(args.runs, args.seed, args.concurrency)
+    started = time.monotonic()
+    result = soak(args.runs, args.seed, args.concurrency, network=args.network)
+    result["wall_s"] = round(time.monotonic() - started, 1)
     print_report(result)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ machine's own configuration cannot change a result.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -48,6 +49,15 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(home / "missing.databrickscfg"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_runtime() -> Iterator[None]:
+    """Each test starts without the process-wide runtime another test left running (and ends it)."""
+    yield
+    runtime = sys.modules.get("jobs_widgets.core.runtime")
+    if runtime is not None:
+        runtime.close_runtime()
 
 
 @pytest.fixture
