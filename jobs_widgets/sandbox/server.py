@@ -123,6 +123,12 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     _ctx: dict[str, Any] | None = None
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the workspace's own clock (a skewed or sped-up sandbox says so)."""
+        return super().date_time_string(
+            self.server.state.engine.clock.time() if timestamp is None else timestamp
+        )
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
