@@ -92,7 +92,7 @@ def _list(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> Jobs
     errors = [err for _, err in results if err is not None]
     if errors and len(errors) == len([k for k in keys if not jobs.entry(k).problem]):
         raise UsageError(error_line(errors[0]))  # nothing worked: one clear error, not a table of them
-    return JobsList([r for r, _ in results], host=jobs.gateway.host or None, now_s=jobs.clock.time())
+    return JobsList([r for r, _ in results], host=jobs.gateway.host or None, now_s=jobs.workspace_time())
 
 
 def _run(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> RunSummary | JobPanel | Message:
@@ -130,7 +130,7 @@ def _runs(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> Runs
     handle = ctx.handle(args.key)
     runs = handle.list_runs(limit, active_only=args.active)
     ctx.remember_runs(handle.key, [r.run_id for r in reversed(runs)])
-    return RunsTable(handle.key, runs, active_only=args.active, now_s=handle.registry.clock.time())
+    return RunsTable(handle.key, runs, active_only=args.active, now_s=handle.workspace_time())
 
 
 def _status(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
@@ -142,7 +142,7 @@ def _status(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ob
     if run is None:
         return Message(f"{handle.key} has no runs yet. Start one: %jobs run {handle.key}")
     ctx.remember_runs(handle.key, [run.run_id])
-    return RunSummary(handle.key, run, now_s=handle.registry.clock.time())
+    return RunSummary(handle.key, run, now_s=handle.workspace_time())
 
 
 def _watch(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:

@@ -48,7 +48,7 @@ def wait_for_run(
     if note:
         progress.line(note)
     final = handle.get_run(run_id) if note or last is None else last
-    return RunSummary(handle.key, final, note=note, now_s=handle.registry.clock.time())
+    return RunSummary(handle.key, final, note=note, now_s=handle.workspace_time())
 
 
 def progress_line(key: str, run: Run) -> str:

@@ -216,7 +216,7 @@ class JobPanel(anywidget.AnyWidget):
         run = self.current_run
         if run is None:
             return f"<JobPanel {self.handle.key}: no runs yet>"
-        now_s = self.handle.registry.clock.time()
+        now_s = self.handle.workspace_time()
         return f"<JobPanel {RunSummary(self.handle.key, run, now_s=now_s).headline()}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

@@ -98,7 +98,7 @@ class RunFollower:
                 error=self._error,
                 params_schema=self._schema,
                 pending=self._pending,
-                now_s=clock.time(),
+                now_s=handle.workspace_time(),
                 rate=float(getattr(clock, "speed", 1.0)),
             )
 

@@ -103,6 +103,10 @@ class JobHandle:
         """The :class:`Jobs` this handle belongs to (its hub, clock and cache)."""
         return self._jobs
 
+    def workspace_time(self) -> float:
+        """The workspace's clock now (epoch seconds): see :meth:`Session.workspace_time`."""
+        return self.session.workspace_time(self._jobs.clock)
+
     def forget_cached(self) -> None:
         """Drop this job's cached reads (the next read asks the API)."""
         self._cache.invalidate(self._scope)

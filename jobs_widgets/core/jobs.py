@@ -213,6 +213,10 @@ class Jobs:
 
         return make
 
+    def workspace_time(self) -> float:
+        """The workspace's clock now (epoch seconds): see :meth:`Session.workspace_time`."""
+        return self.session.workspace_time(self.clock)
+
     @property
     def cache(self) -> ReadCache:
         return self.session.cache

@@ -18,6 +18,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,6 +42,7 @@ from jobs_widgets.core.transport import (
     check_reachable,
     deadline_adapter,
     settle,
+    workspace_offset,
 )
 
 __all__ = ["Gateway", "default_client", "make_client", "translate_error"]
@@ -327,6 +329,11 @@ class Gateway:
             raise translate_error(exc, operation) from None
         safe: T = json_safe(answer)
         return safe
+
+    def workspace_time(self) -> float | None:
+        """The workspace's clock now (epoch seconds), from its ``Date`` headers; None until one is seen."""
+        offset = workspace_offset(self.client)
+        return None if offset is None else time.time() + offset
 
     def close(self) -> None:
         """Close the client's pooled HTTP connections (the client itself stays usable)."""

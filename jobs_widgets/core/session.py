@@ -91,6 +91,21 @@ class Session:
     def has_client(self) -> bool:
         return self._gateway is not None
 
+    def workspace_time(self, clock: Clock) -> float:
+        """The workspace's clock now (epoch seconds), to measure its runs' elapsed times against.
+
+        An injected clock (a sandbox's, a simulation's) is the workspace's own; on the real
+        clock, the offset the workspace's ``Date`` headers show is applied, so a workspace a
+        day behind still shows a 3-second-old run as 3 seconds old.
+        """
+        from jobs_widgets.core.clock import SystemClock
+
+        if isinstance(clock, SystemClock) and self._gateway is not None:
+            measured = self._gateway.workspace_time()
+            if measured is not None:
+                return measured
+        return clock.time()
+
     def close(self) -> None:
         """Close the client's connections (its runtime is closing; nothing will use them again)."""
         with self._lock:

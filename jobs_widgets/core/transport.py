@@ -24,9 +24,11 @@ built, so ``import jobs_widgets.core`` stays cheap.
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import io
 import socket
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -240,7 +242,12 @@ def _adapter_class() -> type[HTTPAdapter]:
             self.read_deadline = read_deadline
             self.write_deadline = write_deadline
             self.connect_timeout = connect_timeout
+            self.clock_samples = WorkspaceClock()
             super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, pool_block=True)
+
+        def __setstate__(self, state: dict[str, Any]) -> None:
+            super().__setstate__(state)
+            self.clock_samples = WorkspaceClock()
 
         def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **kw: Any) -> None:
             super().init_poolmanager(connections, maxsize, block, **kw)
@@ -291,6 +298,7 @@ def _adapter_class() -> type[HTTPAdapter]:
                         if isinstance(reason, ReadTimeoutError):
                             raise ReadTimeout(reason, request=request) from None
                         raise
+                self.clock_samples.note(response.headers.get("Date"))
                 return response
             except EmptyPoolError as exc:
                 raise Timeout(f"no free connection within {total:g} s", request=request) from exc
@@ -299,6 +307,50 @@ def _adapter_class() -> type[HTTPAdapter]:
 
     DeadlineAdapter.__module__, DeadlineAdapter.__qualname__ = __name__, "DeadlineAdapter"  # picklable
     return DeadlineAdapter
+
+
+class WorkspaceClock:
+    """How far the workspace's clock is from ours, from the ``Date`` headers it sends.
+
+    A run's times are stamped by the workspace; measuring "running for" against our own
+    clock shows a 3-second-old run as "24h" when the workspace's clock is a day behind.
+    Each answer's ``Date`` (whole seconds) gives one sample of the offset; the median of
+    the latest ones is used (within a second of the truth).
+    """
+
+    SAMPLES = 9
+
+    def __init__(self) -> None:
+        self._samples: list[float] = []
+        self._lock = threading.Lock()
+
+    def note(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            stamped = email.utils.parsedate_to_datetime(header).timestamp() + 0.5  # mid-second
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        with self._lock:
+            self._samples.append(stamped - time.time())
+            del self._samples[: -self.SAMPLES]
+
+    def offset(self) -> float | None:
+        """Seconds to add to our epoch time to get the workspace's (None: no answer seen yet)."""
+        with self._lock:
+            return statistics.median(self._samples) if self._samples else None
+
+
+def workspace_offset(client: Any) -> float | None:
+    """The clock offset a client's deadline adapter has seen (None: unknown)."""
+    base = getattr(getattr(client, "api_client", None), "_api_client", None)
+    session = getattr(base, "_session", None)
+    adapters = getattr(session, "adapters", None) or {}
+    for adapter in adapters.values():
+        samples = getattr(adapter, "clock_samples", None)
+        if isinstance(samples, WorkspaceClock):
+            return samples.offset()
+    return None
 
 
 def __getattr__(name: str) -> Any:

@@ -240,3 +240,25 @@ def test_stuck_calls_of_some_jobs_do_not_starve_another() -> None:
     finally:
         stuck.set()
         runtime.close()
+
+
+@pytest.mark.parametrize("skew_s", [-86_400.0, 86_400.0])
+def test_elapsed_is_measured_on_the_workspace_clock_under_a_day_of_skew(skew_s: float) -> None:
+    """Row: with the workspace's clock a day behind, a 3-second-old run read "running for 24h 00m"."""
+    from jobs_widgets._render import RunSummary
+    from jobs_widgets.core import ScaledClock
+
+    with Sandbox(clock=ScaledClock(1.0, origin=time.time() + skew_s), seed=2) as sb:
+        sb.engine.script("report", duration_s=LONG_S)
+        runtime = Runtime()
+        report = Jobs.from_env(config=sb.config(), env=sb.env(), runtime=runtime)("report")
+        try:
+            run_id = report.run_now()
+            time.sleep(2.5)
+            run = report.get_run(run_id)
+            assert not run.is_terminal
+            headline = RunSummary("report", run, now_s=report.workspace_time()).headline()
+            elapsed = headline.rsplit("running for ", 1)[1]
+            assert elapsed in {"0s", "1s", "2s", "3s", "4s"}, headline
+        finally:
+            runtime.close()
