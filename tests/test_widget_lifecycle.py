@@ -225,3 +225,19 @@ def test_any_string_the_api_returns_renders(still: World) -> None:
     text = json.dumps(panel.snapshot(), ensure_ascii=False).encode("utf-8")  # what the comm sends
     assert "\ufffdbad".encode() in text
     panel.close()
+
+
+def test_a_panel_never_gives_up_on_transient_errors(still: World) -> None:
+    """The soak found panels that gave up loading after six transient failures in a row and never followed."""
+    still.sb.faults.add("runs/list:503")
+    panel = JobPanel(still.jobs("etl"))
+    still.driver.resume()
+    until(
+        lambda: panel.health.get("failures", 0) >= 8 or panel.health.get("status") == "degraded", timeout=20
+    )
+    until(lambda: sum(1 for r in still.sb.requests if r.endpoint == "runs/list") >= 9, timeout=20)
+    assert panel.health["status"] == "degraded"
+    still.sb.faults.clear()
+    until(lambda: panel.health.get("status") == "ok" and panel.run is not None, timeout=20)
+    assert panel.error == ""
+    panel.close()

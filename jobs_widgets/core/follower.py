@@ -39,7 +39,6 @@ __all__ = ["COMMANDS", "PENDING_LIMIT_S", "SHOWN", "FollowerState", "Pending", "
 
 log = logging.getLogger("jobs_widgets.follower")
 HISTORY = 15
-LOAD_ATTEMPTS = 6
 
 
 class RunFollower:
@@ -259,12 +258,14 @@ class RunFollower:
                 self._fail(exc)
 
     def _retry_later(self, attempt: int, exc: JobsApiError, again: Callable[[int], None]) -> bool:
-        """Schedule ``again(attempt + 1)`` after a transient error; False when giving up.
+        """Schedule ``again(attempt + 1)`` after a transient error; False for any other error.
 
-        The delay is the policy's (``error_delay``, honouring Retry-After); meanwhile the
-        view shows a degraded connection with the retry time.
+        A transient error is never final while the view is open: the delay is the policy's
+        (``error_delay``: growing to ``cap``, at least Retry-After), and meanwhile the view
+        shows a degraded connection with the retry time (a panel that gave up after six
+        failures in a row never followed its run again).
         """
-        if not exc.transient or attempt >= LOAD_ATTEMPTS or self._closed:
+        if not exc.transient or self._closed:
             return False
         registry = self.handle.registry
         delay = (self.handle.config.poll or registry.hub.policy).error_delay(attempt, exc.retry_after)
