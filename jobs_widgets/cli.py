@@ -5,8 +5,9 @@
     any notebook started from it) at it, and serve until interrupted. ``SPEC`` is
     ``ENDPOINT:KIND[:P[:ARG]]`` (see :mod:`jobs_widgets.sandbox.faults`).
 
-``jobs-widgets demo [--headless] [--speed S]``
-    The guided tour (see :mod:`jobs_widgets.demo`).
+``jobs-widgets demo [--headless | --scripted] [--speed S] [--no-browser]``
+    The guided tour (see :mod:`jobs_widgets.demo`); Ctrl-C, SIGTERM or SIGHUP stop it
+    and everything it started.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from jobs_widgets.demo import main as demo_main
 
-    return demo_main(headless=args.headless, speed=args.speed, scripted=args.scripted)
+    return demo_main(
+        headless=args.headless, speed=args.speed, scripted=args.scripted, open_browser=not args.no_browser
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--speed", type=float, help="simulated seconds per real second (default: 1, or 20 with --headless)"
+    )
+    demo.add_argument(
+        "--no-browser", action="store_true", help="serve JupyterLab without opening a browser (print its URL)"
     )
     demo.set_defaults(func=_demo)
     return parser

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -26,6 +28,8 @@ from jobs_widgets.sandbox import Sandbox
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
+
+    from jobs_widgets.sandbox import RunRecord
 
 _Print = Callable[[str], None]
 DEMO_SEED = 1  # a seed whose etl runs and a second train run succeed: the tour tells one story
@@ -131,58 +135,182 @@ def _summary(sb: Sandbox) -> str:
             failed = [t for t in run.attempts if t.result == "FAILED"]
             if failed:
                 note = f"  <- {failed[0].spec.task_key}: {failed[0].output.get('error', '')}"
-            if run.repairs:
-                note += f"  (repaired {len(run.repairs)}x)"
-            rows.append(
-                (
-                    run.created,
-                    f"  {key:<8} run {run.run_id:<6} {outcome:<11} {took:>8}  params: {shown}{note}",
-                )
-            )
+            line = f"  {key:<8} run {run.run_id:<6} {outcome:<11} {took:>8}  params: {shown}{note}"
+            rows.append((run.created, "\n".join([line, *_repair_lines(run)])))
     lines = ["Runs this demo drove:"] + [line for _, line in sorted(rows)]
     if not rows:
         lines.append("  (none)")
     return "\n".join(lines)
 
 
+def _repair_lines(run: RunRecord) -> list[str]:
+    """One line per repair of ``run``: which tasks it re-ran and how it ended."""
+    attempts = {t.run_id: t for t in run.attempts}
+    lines = []
+    for index, repair in enumerate(run.repairs):
+        tasks = [attempts[i] for i in repair.get("task_run_ids", []) if i in attempts]
+        failed = next((t for t in tasks if t.result == "FAILED"), None)
+        if index == len(run.repairs) - 1 and run.is_terminal:
+            ended = f"ended {run.result or run.life}"  # the last repair's end is the run's
+        elif any(t.result is None for t in tasks):
+            ended = "still running"
+        else:
+            ended = "ended FAILED" if failed is not None else "ended SUCCESS"
+        if failed is not None and ended.startswith("ended"):
+            ended += f" ({failed.spec.task_key}: {failed.output.get('error', '')})"
+        rerun = ", ".join(t.spec.task_key for t in tasks) or "no task"
+        lines.append(f"{'':11}repair {repair.get('id')} re-ran {rerun}: {ended}")
+    return lines
+
+
 # ------------------------------------------------------------------------- interactive
-def run_interactive(speed: float = 1.0, out: _Print = print) -> int:
-    """Start the sandbox and JupyterLab on the quickstart; serve until Ctrl-C."""
+DEMO_DIR = ".demo"
+#: The news/update pop-up plugin; off in the demo (its server side is off too, see ``lab_command``).
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"
+#: notebook_shim lists every ServerApp trait at start-up, which reads the deprecated
+#: ``ServerApp.token`` (the demo sets no token option): noise, not advice for the user.
+_DEPRECATION_NOISE = "ServerApp.token config is deprecated"
+_LAB_LAUNCHER = "from jobs_widgets.demo import serve_lab; serve_lab()"
+
+
+#: A Unix socket path must fit in 108 bytes: ``<runtime>/kernel-<uuid>-ipc-<n>`` has to.
+_IPC_PATH_ROOM = 100 - len("/kernel-00000000-0000-0000-0000-000000000000-ipc-00000")
+
+
+def jupyter_env(workdir: Path, runtime: Path) -> dict[str, str]:
+    """Where JupyterLab and its kernels keep their state; never ``~/.jupyter`` or ``~/.ipython``.
+
+    Config (with a page config that turns the news pop-up off), data, and the kernels'
+    IPython directory live in hidden folders of ``workdir`` (the file browser does not
+    show them); runtime files (connection files, kernel sockets, ``jpserver-<pid>.json``)
+    in ``runtime``, a private temporary folder: short enough a path for IPC sockets.
+    """
+    jupyter = workdir / ".jupyter"
+    env = {
+        "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
+        "JUPYTER_DATA_DIR": str(jupyter / "data"),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "IPYTHONDIR": str(workdir / ".ipython"),
+    }
+    labconfig = jupyter / "config" / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": {ANNOUNCEMENTS: True}}))
+    return env
+
+
+def lab_command(workdir: Path, runtime: Path, *, open_browser: bool = True) -> list[str]:
+    """JupyterLab on the quickstart, serving ``workdir``, with no news feed and no update check."""
+    cmd = [
+        sys.executable,
+        "-c",
+        _LAB_LAUNCHER,
+        str(workdir / QUICKSTART),
+        f"--ServerApp.root_dir={workdir}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # No search for language servers: it runs `npm prefix -g` (which logs into ~/.npm).
+        "--LanguageServerManager.autodetect=False",
+    ]
+    if len(str(runtime)) <= _IPC_PATH_ROOM:
+        # IPC sockets next to the connection files: no kernel listens on TCP, and
+        # ipykernel has nothing to warn about (it warns on every unencrypted TCP kernel).
+        cmd.append("--KernelManager.transport=ipc")
+    if not open_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd
+
+
+def serve_lab() -> None:
+    """``python -m jupyterlab`` without the deprecated-token noise (run by :func:`lab_command`)."""
+    import warnings
+
+    show = warnings.showwarning
+
+    def showwarning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        # A filter would not do: voila (when installed) puts its own filter first at import.
+        if not str(message).startswith(_DEPRECATION_NOISE):
+            show(message, category, *args, **kwargs)
+
+    warnings.showwarning = showwarning
+    from jupyterlab.labapp import main as lab_main
+
+    raise SystemExit(lab_main())
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGHUP arrived: stop as on Ctrl-C."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _stop_lab(proc: subprocess.Popen[bytes], grace_s: float = 20.0) -> None:
+    """SIGTERM: JupyterLab shuts its kernels down and exits; after ``grace_s``, kill it.
+
+    Killed kernels' parent is gone, and ipykernel's parent poller ends them too.
+    """
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(grace_s)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt, _Stop):  # too slow, or asked twice
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_interactive(speed: float = 1.0, out: _Print = print, *, open_browser: bool = True) -> int:
+    """Start the sandbox and JupyterLab on the quickstart; serve until Ctrl-C, SIGTERM or SIGHUP.
+
+    Everything the demo writes lives in ``./.demo/``: the notebooks, and JupyterLab's
+    config, settings, runtime files and the kernels' IPython directory.
+    """
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
         out("The interactive demo needs JupyterLab: pip install 'jobs-widgets[demo]' (or use --headless).")
         return 2
-    workdir = Path.cwd() / ".demo"
+    workdir = Path.cwd() / DEMO_DIR
     workdir.mkdir(exist_ok=True)
     for notebook in sorted(notebooks_dir().glob("*.ipynb")):
         target = workdir / notebook.name
         if not target.exists():
             shutil.copy(notebook, target)
+    stops = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in stops}
+    try:
+        return _serve(workdir, speed, out, open_browser=open_browser)
+    except (KeyboardInterrupt, _Stop):  # before JupyterLab started, or while it was being stopped
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(workdir: Path, speed: float, out: _Print, *, open_browser: bool) -> int:
     with Sandbox(speed=speed, seed=DEMO_SEED) as sb:
         stage_quickstart(sb)
-        env = {**os.environ, **sb.attach_env()}
+        runtime = Path(tempfile.mkdtemp(prefix="jobs-widgets-lab-"))
+        env = {**os.environ, **sb.attach_env(), **jupyter_env(workdir, runtime)}
         out(f"Sandbox workspace at {sb.host} ({speed:g}x real time); notebooks in {workdir}")
         out("Opening JupyterLab on 01_quickstart.ipynb. Ctrl-C here stops JupyterLab and the sandbox.")
-        cmd = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            str(workdir / QUICKSTART),
-            f"--ServerApp.root_dir={workdir}",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            cmd.append("--allow-root")
-        proc = subprocess.Popen(cmd, env=env)  # noqa: S603 - our own interpreter and arguments
+        # Its own session: a Ctrl-C reaches only this process, which stops JupyterLab
+        # without its "Shutdown this Jupyter server (y/[n])?" prompt.
+        cmd = lab_command(workdir, runtime, open_browser=open_browser)
+        proc = subprocess.Popen(cmd, env=env, start_new_session=True)  # noqa: S603 - our own interpreter
         try:
             return proc.wait()
-        except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        except (KeyboardInterrupt, _Stop) as stop:
+            why = "Ctrl-C" if isinstance(stop, KeyboardInterrupt) else str(stop)
+            out(f"\nStopping JupyterLab and its kernels ({why}) ...")
             return 0
+        finally:
+            _stop_lab(proc)
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------- scripted
@@ -257,10 +385,12 @@ def run_scripted(speed: float = 10.0, out: _Print = print) -> int:
     return 0
 
 
-def main(*, headless: bool = False, speed: float | None = None, scripted: bool = False) -> int:
+def main(
+    *, headless: bool = False, speed: float | None = None, scripted: bool = False, open_browser: bool = True
+) -> int:
     """Entry point of ``jobs-widgets demo``."""
     if scripted:
         return run_scripted(speed=speed or 10.0)
     if headless:
         return run_headless(speed=speed or 20.0)
-    return run_interactive(speed=speed or 1.0)
+    return run_interactive(speed=speed or 1.0, open_browser=open_browser)
