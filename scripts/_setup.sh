@@ -14,12 +14,28 @@ setup_python() {  # $1: the extra to install (test | demo)
     2> >(grep -v "^WARNING: Location '.*' is ignored" >&2)
 }
 
-setup_frontend() {  # build the panel's front end into jobs_widgets/static/
-  [ -f js/package.json ] || return 0
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "npm is required to build the panel's front end (install Node.js 20+)" >&2
+node_required() {  # the Node.js version js/package.json asks for (engines.node ">=X.Y"), as X.Y
+  sed -n 's/^ *"node": *">=\([0-9.]*\)".*/\1/p' js/package.json
+}
+
+check_node() {  # fail early, saying what to install, when node or npm is missing or too old
+  local need have
+  need="$(node_required)"
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "Node.js >= $need with npm is required to build the panel's front end (https://nodejs.org)" >&2
     exit 1
   fi
+  have="$(node --version 2>/dev/null)"
+  have="${have#v}"
+  if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; then
+    echo "Node.js $have is too old: the panel's front end needs Node.js >= $need with npm (https://nodejs.org)" >&2
+    exit 1
+  fi
+}
+
+setup_frontend() {  # build the panel's front end into jobs_widgets/static/
+  [ -f js/package.json ] || return 0
+  check_node
   echo "== building the front end (js/)"
   (cd js && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; } && npm run --silent build)
 }
