@@ -39,6 +39,9 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"# jobs_widgets sandbox at {sb.host} (speed {args.speed:g}, seed {args.seed}); Ctrl-C to stop")
         for name, value in sb.attach_env().items():
             print(f"export {name}={shlex.quote(value)}")
+        print(
+            "# kernels started from here: %jobs sandbox start attaches; %jobs sandbox fault/script change it"
+        )
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass

@@ -58,6 +58,29 @@ def test_sandbox_command_prints_exports_serves_and_stops_on_interrupt() -> None:
         assert proc.wait(timeout=15) == 0
 
 
+def test_a_sandbox_in_another_process_is_scripted_with_its_address_and_token() -> None:
+    from databricks.sdk.errors import NotFound
+    from jobs_widgets.sandbox import RemoteSandbox
+
+    proc = start("sandbox", "--speed", "10")
+    try:
+        exports = read_exports(proc, 11)
+        sb = RemoteSandbox(exports["JOBS_WIDGETS_SANDBOX"], exports["DATABRICKS_TOKEN"])
+        w = make_client(exports["DATABRICKS_HOST"], exports["DATABRICKS_TOKEN"])
+        sb.engine.script("etl", run_name="scripted from afar")
+        run_id = w.jobs.run_now(int(exports["DATABRICKS_JOB_ETL"])).response.run_id
+        assert w.jobs.get_run(run_id).run_name == "scripted from afar"
+        sb.faults.add("runs/get:404:1")
+        with pytest.raises(NotFound):
+            w.jobs.get_run(run_id)
+        assert sb.status()["faults"] == ["runs/get:404:1"]
+        sb.faults.clear()
+        assert w.jobs.get_run(run_id).run_id == run_id
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+
+
 def test_sandbox_command_rejects_bad_fault_specs() -> None:
     proc = start("sandbox", "--fault", "runs/get:teapot")
     _, err = proc.communicate(timeout=30)

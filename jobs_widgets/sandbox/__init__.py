@@ -9,7 +9,9 @@ stdlib HTTP server on 127.0.0.1 that the real databricks-sdk talks to::
 
 Time can be real (``speed=1``), sped up (``speed=60``) or manual
 (``Sandbox(manual=True)`` then ``sb.advance(seconds)``), and faults can be injected
-(``sb.faults.add("runs/get:503:0.1")``).
+(``sb.faults.add("runs/get:503:0.1")``). A sandbox started in another process (the
+demo's, ``jobs-widgets sandbox``) is scripted the same way through a
+:class:`~jobs_widgets.sandbox.remote.RemoteSandbox` (its address and token).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from jobs_widgets.core.clock import Clock, ManualClock, ScaledClock, SystemClock
 from jobs_widgets.sandbox.demo import demo_jobs
 from jobs_widgets.sandbox.engine import ApiError, Engine, RunRecord
 from jobs_widgets.sandbox.faults import FaultInjector, FaultRule
+from jobs_widgets.sandbox.remote import RemoteSandbox
 from jobs_widgets.sandbox.server import Identity, RequestRecord, SandboxServer, ServerState
 from jobs_widgets.sandbox.specs import Behaviour, JobSpec, TaskSpec
 
@@ -35,6 +38,7 @@ __all__ = [
     "Engine",
     "FaultRule",
     "JobSpec",
+    "RemoteSandbox",
     "RequestRecord",
     "RunRecord",
     "Sandbox",
@@ -95,7 +99,8 @@ class Sandbox:
         self.faults = FaultInjector(seed=seed)
         for rule in faults:
             self.faults.add(rule)
-        self._state = ServerState(self.engine, self.faults, {self.token: Identity("demo@example.com")})
+        identity = Identity("demo@example.com", admin=True)  # its own token may also script it
+        self._state = ServerState(self.engine, self.faults, {self.token: identity})
         self._server = SandboxServer(self._state, port=port)
         self.engine.base_url = self._server.url
         self.jobs: dict[str, int] = {}

@@ -70,6 +70,15 @@ class FaultRule:
     def matches(self, endpoint: str) -> bool:
         return self.endpoint in {"*", endpoint}
 
+    def spec(self) -> str:
+        """The rule as :meth:`parse` reads it (``runs/get:503:0.1``, ``*:429:0.05:2``)."""
+        text = f"{self.endpoint}:{self.kind}:{self.probability:g}"
+        if self.kind == "429":
+            return f"{text}:{self.retry_after}"
+        if self.kind in {"latency", "drip"}:
+            return f"{text}:{self.seconds:g}"
+        return text
+
     @classmethod
     def parse(cls, text: str) -> FaultRule:
         """Parse ``ENDPOINT:KIND[:PROBABILITY[:ARG]]``.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from jobs_widgets.sandbox.specs import JobSpec, TaskSpec
@@ -36,6 +36,46 @@ class Script:
     run_name: str | None = None
     run_page_url: str | None = None
     notebook_result: str | None = None
+
+
+#: Script fields that are durations in simulated seconds; the others are text.
+_SECONDS_FIELDS = frozenset({"duration_s", "fail_after_s", "queue_s", "setup_s", "cleanup_s"})
+
+
+def script_fields(raw: Mapping[str, object]) -> dict[str, Any]:
+    """:class:`Script` fields from loosely typed input (``%jobs sandbox script`` words, JSON).
+
+    Names are checked, durations become non-negative finite floats, ``outcome`` is
+    upper-cased and checked; anything wrong is a ``ValueError`` naming the field.
+    """
+    known = [f.name for f in fields(Script)]
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in known:
+            raise ValueError(f"unknown script field {name!r}; expected one of {', '.join(known)}")
+        if value is None:
+            out[name] = None
+        elif name in _SECONDS_FIELDS:
+            try:
+                seconds = (
+                    float(value)
+                    if isinstance(value, str | int | float) and not isinstance(value, bool)
+                    else None
+                )
+            except ValueError:
+                seconds = None
+            if seconds is None or not math.isfinite(seconds) or seconds < 0:
+                raise ValueError(f"{name} must be a number of seconds, got {value!r}")
+            out[name] = seconds
+        elif not isinstance(value, str):
+            raise ValueError(f"{name} must be text, got {value!r}")
+        elif name == "outcome":
+            if value.upper() not in OUTCOMES:
+                raise ValueError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}, got {value!r}")
+            out[name] = value.upper()
+        else:
+            out[name] = value
+    return out
 
 
 @dataclass

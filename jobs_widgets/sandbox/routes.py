@@ -25,6 +25,8 @@ class Identity:
     user: str
     has_jobs_scope: bool = True
     runnable_jobs: frozenset[int] | None = None  # None: every job
+    #: May script the sandbox (``/api/sandbox/...``): only the sandbox's own token.
+    admin: bool = False
 
 
 Params = dict[str, Any]

@@ -4,7 +4,8 @@ Loopback only, threaded, keep-alive with Nagle disabled (the stdlib's default st
 ~44 ms per request otherwise). Every API answer is JSON: results, or Databricks-shaped
 errors (``{"error_code", "message"}``) with the real codes. Outside ``/api/``, the
 links the sandbox hands out (``run_page_url``) are answered with small read-only HTML
-pages (:mod:`~jobs_widgets.sandbox.pages`). Nothing a client sends
+pages (:mod:`~jobs_widgets.sandbox.pages`), and ``/api/sandbox/...`` lets the sandbox's
+own token script it from another process (:mod:`~jobs_widgets.sandbox.admin`). Nothing a client sends
 can produce a stack trace or leave a connection hanging: bodies are bounded, reads
 time out, and unexpected exceptions become a plain 500.
 
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from jobs_widgets.sandbox import netfaults, pages
+from jobs_widgets.sandbox import admin, netfaults, pages
 from jobs_widgets.sandbox.engine import ApiError, Engine
 from jobs_widgets.sandbox.faults import STATUS_KINDS, FaultInjector, FaultRule
 from jobs_widgets.sandbox.routes import ROUTES, Identity, endpoint_of, json_object
@@ -185,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _record(self, status: int) -> None:
         """Log the request before answering, so a client never outruns the log."""
         ctx = self._ctx
-        if ctx is None or ctx.get("recorded") or ctx.get("page") or ctx["path"] == METADATA_PATH:
+        if ctx is None or ctx.get("recorded") or ctx.get("unlogged") or ctx["path"] == METADATA_PATH:
             return
         ctx["recorded"] = True
         ident = ctx.get("ident")
@@ -250,8 +251,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, {})
                 return
             if method in {"GET", "HEAD"} and pages.match(path):
-                ctx["page"] = True  # a browser opening a run link: not an API request, not logged
+                ctx["unlogged"] = True  # a browser opening a run link: not an API request, not logged
                 self._send_page(pages.render(state.engine, path))
+                return
+            if path.startswith(admin.PREFIX):
+                ctx["unlogged"] = True  # scripting the sandbox: not a Jobs API request, never faulted
+                ident = self._authenticate(state)
+                answer = admin.handle(
+                    state.engine, state.faults, ident, method=method, path=path, body=json_object(body)
+                )
+                self._send(200, answer)
                 return
             matched = endpoint_of(path)
             if matched is None or (method, matched) not in ROUTES:
