@@ -32,6 +32,7 @@ from jobs_widgets.sandbox import RunRecord, Sandbox
 
 from tests.e2e import test_panel_browser as panel_tests
 from tests.e2e.test_panel_browser import BADGE, LABELS, PANEL, SETUP, new_run, open_in_lab, run_ids, wait_for
+from tests.e2e.test_restart_interrupt import cell, run_cell
 
 # 300 s: the first test of a session also pays JupyterLab's start-up (up to 90 s).
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -54,21 +55,6 @@ USABLE_MS = 20_000
 
 
 # --------------------------------------------------------------------------- helpers
-def cell(page: Any, index: int) -> Any:
-    return page.locator(".jp-Notebook .jp-Cell").nth(index)
-
-
-def run_cell(page: Any, index: int) -> None:
-    """Execute one cell, as Ctrl+Enter would; returns without waiting for it to finish."""
-    page.evaluate(
-        """(index) => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            panel.content.activeCellIndex = index;
-            panel.content.deselectAll();
-            void window.jupyterapp.commands.execute('notebook:run-cell');
-        }""",
-        index,
-    )
 
 
 def kernel_says(page: Any, timeout: float = 20.0) -> str:
