@@ -55,7 +55,7 @@ def progress_line(key: str, run: Run) -> str:
     """One line for a state change: state, tasks, how long it took, and why it failed."""
     from jobs_widgets._render import duration, one_line
 
-    tasks = ", ".join(f"{one_line(t.task_key, 40)}={t.state.label}" for t in run.tasks)
+    tasks = ", ".join(f"{one_line(t.task_key, 40)}={t.state.label}" for t in run.latest_tasks)
     elapsed = run.duration_s if run.is_terminal else None
     took = f" in {duration(elapsed)}" if elapsed else ""
     detail = f" [{tasks}]" if tasks else ""

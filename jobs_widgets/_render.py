@@ -317,11 +317,11 @@ class RunSummary(_Rich):
             lines.append(f"  {one_line(run.state_message, LIMITS['headline_message'])}")
         if safe_url(run.run_page_url):
             lines.append(f"  {run.run_page_url}")
-        if run.tasks:
+        if run.latest_tasks:
             lines.append(
                 _table_text(
                     ("task", "state", "duration", "attempt", "message"),
-                    [self._task_cells(t, False) for t in run.tasks],
+                    [self._task_cells(t, False) for t in run.latest_tasks],
                 )
             )
         if self.note:
@@ -340,11 +340,11 @@ class RunSummary(_Rich):
         if run.state_message:
             message = one_line(run.state_message, LIMITS["headline_message"])
             parts.append(f'<div class="jw-message">{esc(message)}</div>')
-        if run.tasks:
+        if run.latest_tasks:
             parts.append(
                 _table_html(
                     ("task", "state", "duration", "attempt", "message"),
-                    [self._task_cells(t, True) for t in run.tasks],
+                    [self._task_cells(t, True) for t in run.latest_tasks],
                 )
             )
         if self.note:

@@ -175,7 +175,7 @@ def run_snapshot(
         **_timing(run, now_s),
         "run_page_url": safe_url(run.run_page_url),
         "params": {_text(k, LIMITS["param"]): _text(v, LIMITS["param"]) for k, v in params.items()},
-        "tasks": [task_snapshot(t, now_s) for t in run.tasks[:MAX_TASKS]],
+        "tasks": [task_snapshot(t, now_s) for t in run.latest_tasks[:MAX_TASKS]],
         "failure": failure_snapshot(run, output),
     }
 

@@ -170,12 +170,12 @@ class JobHandle:
     def get_run_output(self, run_id: int) -> RunOutput:
         """The outputs of one of this job's runs: one per task, fetched by task run id."""
         run = self._fresh_run(run_id)
-        if not run.tasks:
+        if not run.latest_tasks:
             output = self.gateway.get_run_output(run.run_id)
             task = TaskOutput.from_api(output, task_key="", run_id=run.run_id, state=run.state)
             return RunOutput(run_id=run.run_id, state=run.state, tasks=(task,))
         outputs = []
-        for task_run in run.tasks:
+        for task_run in run.latest_tasks:
             if task_run.run_id is None:
                 continue
             task_run_id = task_run.run_id

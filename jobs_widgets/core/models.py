@@ -223,12 +223,25 @@ class Run:
             return None
         return max(0.0, now_s - self.start_ms / 1000)
 
+    @property
+    def latest_tasks(self) -> tuple[TaskRun, ...]:
+        """One entry per task: its latest attempt (``runs/get`` lists every attempt of a
+        retried task under the same key, in no guaranteed order), in first-seen order."""
+        latest: dict[str, TaskRun] = {}
+        for task in self.tasks:
+            seen = latest.get(task.task_key)
+            if seen is None or (task.attempt, task.start_ms or 0) > (seen.attempt, seen.start_ms or 0):
+                latest[task.task_key] = task
+        return tuple(latest.values())
+
     def task(self, key: str) -> TaskRun | None:
-        return next((t for t in self.tasks if t.task_key == key), None)
+        """The latest attempt of task ``key``."""
+        return next((t for t in self.latest_tasks if t.task_key == key), None)
 
     @property
     def failed_tasks(self) -> tuple[TaskRun, ...]:
-        return tuple(t for t in self.tasks if t.state.is_failure)
+        """Tasks whose latest attempt failed (an attempt a retry made good is not a failure)."""
+        return tuple(t for t in self.latest_tasks if t.state.is_failure)
 
     def fingerprint(self) -> tuple[Any, ...]:
         """What a watcher compares to decide whether anything visible changed."""

@@ -194,6 +194,8 @@ def normalize_state(state: Mapping[str, Any] | None, status: Mapping[str, Any] |
 def _outcome(code: Any, result: Any, v1: Any) -> RunState | None:
     if v1 in {"SKIPPED", "INTERNAL_ERROR"}:
         return _V1_LIFE[v1]
+    if result == "TIMEDOUT":  # a timeout ends with code CANCELED: the result says which it was
+        return RunState.TIMED_OUT
     if code in _CODE:
         return _CODE[code]
     if code in _FAILURE_CODES:
