@@ -11,7 +11,7 @@ import argparse
 import re
 from collections.abc import Callable
 
-from jobs_widgets._magic_grammar import KEYED, RUN_ID_SUBCOMMANDS, SUBCOMMANDS, options
+from jobs_widgets._magic_grammar import KEYED, RUN_ID_SUBCOMMANDS, SANDBOX_ACTIONS, SUBCOMMANDS, options
 
 __all__ = ["complete"]
 
@@ -39,7 +39,9 @@ def complete(
     if command == "help" and not positional:
         return [s for s in SUBCOMMANDS if s.startswith(current)]
     if command == "sandbox" and not positional:
-        return [a for a in ("start", "stop", "status") if a.startswith(current)]
+        return [a for a in SANDBOX_ACTIONS if a.startswith(current)]
+    if command == "sandbox" and positional == ["script"]:
+        return [k for k in keys() if k.lower().startswith(current.lower())]
     if command in KEYED and not positional:
         return [k for k in keys() if k.lower().startswith(current.lower())]
     if command in RUN_ID_SUBCOMMANDS and len(positional) == 1:

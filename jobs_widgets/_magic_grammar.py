@@ -37,6 +37,7 @@ SUBCOMMANDS = (
     "config",
     "help",
 )
+SANDBOX_ACTIONS = ("start", "stop", "status", "fault", "script")
 KEYED = {"run", "runs", "status", "watch", "cancel", "output", "repair", "panel"}
 RUN_ID_SUBCOMMANDS = {"status", "watch", "cancel", "output", "repair"}
 TASK_TYPES = ("", "notebook", "python_wheel", "python_script", "spark_jar", "sql", "dbt", "job", "auto")
@@ -89,9 +90,14 @@ HELP: dict[str, tuple[str, str, str]] = {
         "%jobs panel etl",
     ),
     "sandbox": (
-        "%jobs sandbox [start|stop|status] [--speed S] [--seed N] [--port P]",
-        "The embedded local workspace (no account needed); start points this kernel at it.",
-        "%jobs sandbox start --speed 10",
+        "%jobs sandbox [start|stop|status] [--speed S] [--seed N] [--port P] [--fault RULE ...]\n"
+        "%jobs sandbox fault [RULE ...] [--clear]  |  %jobs sandbox script KEY [FIELD=VALUE ...] [--times N] [--clear]",
+        "The embedded local workspace (no account needed); start points this kernel at it (or at the "
+        "sandbox the kernel was started with, e.g. by the demo). --fault RULE (ENDPOINT:KIND[:P[:ARG]], "
+        "as jobs-widgets sandbox --fault) injects faults; `fault` adds or clears them later; `script` "
+        "decides the next run(s) of KEY (outcome, fail_task, duration_s, error, ...). Both work on "
+        "an attached sandbox too. The result's .sandbox is the Sandbox (or a RemoteSandbox).",
+        "%jobs sandbox start --fault runs/get:503:0.1",
     ),
     "config": (
         "%jobs config",
@@ -155,10 +161,14 @@ def build_parser() -> _Parser:
     panel = sub.add_parser("panel", add_help=False)
     panel.add_argument("key")
     sandbox = sub.add_parser("sandbox", add_help=False)
-    sandbox.add_argument("action", nargs="?", default="status", choices=("start", "stop", "status"))
+    sandbox.add_argument("action", nargs="?", default="status", choices=SANDBOX_ACTIONS)
+    sandbox.add_argument("words", nargs="*", metavar="RULE_OR_FIELD")
     sandbox.add_argument("--speed", type=float)
     sandbox.add_argument("--seed", type=int, default=0)
     sandbox.add_argument("--port", type=int, default=0)
+    sandbox.add_argument("--fault", action="append", default=[], metavar="RULE")
+    sandbox.add_argument("--times", type=int, default=1)
+    sandbox.add_argument("--clear", action="store_true")
     sub.add_parser("config", add_help=False)
     helper = sub.add_parser("help", add_help=False)
     helper.add_argument("topic", nargs="?")

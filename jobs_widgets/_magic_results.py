@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from jobs_widgets.sandbox import Sandbox
+    from jobs_widgets.sandbox import RemoteSandbox, Sandbox
 
 __all__ = ["HelpText", "Panels", "SandboxInfo", "error_line", "show"]
 
@@ -43,9 +43,16 @@ def show(obj: object, *, display_id: str | None = None, update: bool = False) ->
 
 
 class SandboxInfo:
-    """The sandbox's status; ``.sandbox`` is the in-process Sandbox (None when attached)."""
+    """The sandbox's status; ``.sandbox`` scripts it (``.faults.add``, ``.engine.script``).
 
-    def __init__(self, title: str, items: list[tuple[str, str]], sandbox: Sandbox | None = None) -> None:
+    ``.sandbox`` is the in-process :class:`~jobs_widgets.sandbox.Sandbox` when this kernel
+    started it, a :class:`~jobs_widgets.sandbox.RemoteSandbox` when it is attached to one
+    started elsewhere (the demo's), and None when none is running.
+    """
+
+    def __init__(
+        self, title: str, items: list[tuple[str, str]], sandbox: Sandbox | RemoteSandbox | None = None
+    ) -> None:
         from jobs_widgets._render import KeyValues
 
         self._view = KeyValues(title, items)

@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol, cast
 
 from IPython.core.error import TryNext, UsageError
@@ -211,8 +211,19 @@ class JobsMagics(Magics):
         return KeyValues("jobs_widgets configuration", items)
 
     def _sandbox_command(self, args: argparse.Namespace) -> SandboxInfo | Message:
+        if args.words and args.action in {"start", "stop", "status"}:
+            raise UsageError(
+                f"%jobs sandbox {args.action} takes no {args.words[0]!r}. Try: %jobs help sandbox"
+            )
+        if args.action == "fault":
+            with self._lock:
+                self._slot.add_faults(args.words, clear=args.clear)
+            return self._sandbox_status("Sandbox faults changed" if args.words or args.clear else "Sandbox")
+        if args.action == "script":
+            with self._lock:
+                return self._slot.script(args.words, times=args.times, clear=args.clear)
         if args.action == "start":
-            return self.start_sandbox(speed=args.speed, seed=args.seed, port=args.port)
+            return self.start_sandbox(speed=args.speed, seed=args.seed, port=args.port, faults=args.fault)
         if args.action == "stop":
             return self.stop_sandbox()
         if not self._slot.running:
@@ -220,21 +231,23 @@ class JobsMagics(Magics):
         return self._sandbox_status("Sandbox running")
 
     # --------------------------------------------------------------------- sandbox
-    def start_sandbox(self, *, speed: float | None = None, seed: int = 0, port: int = 0) -> SandboxInfo:
+    def start_sandbox(
+        self, *, speed: float | None = None, seed: int = 0, port: int = 0, faults: Sequence[str] = ()
+    ) -> SandboxInfo:
         """Start the embedded workspace and point this kernel's environment at it.
 
         If this kernel was started by ``jobs-widgets demo`` (or from a shell with a
         ``jobs-widgets sandbox``'s exports), it attaches to that running sandbox instead:
-        ``JOBS_WIDGETS_SANDBOX`` names it and ``JOBS_WIDGETS_SANDBOX_CLOCK`` its clock.
+        ``JOBS_WIDGETS_SANDBOX`` names it and ``JOBS_WIDGETS_SANDBOX_CLOCK`` its clock; an
+        explicit ``speed`` starts a private one (and says so). ``faults`` are fault rules
+        (``runs/get:503:0.1``) for whichever sandbox is used.
         """
         with self._lock:
             if self._slot.running:
-                return self._sandbox_status("Sandbox already running")
-            clock = self._slot.start(speed=speed, seed=seed, port=port)
+                return self._sandbox_status(self._slot.already_running(speed=speed, faults=faults))
+            clock = self._slot.start(speed=speed, seed=seed, port=port, faults=faults)
             self._attach_sandbox_runtime(clock)
-            if self._slot.attached is not None:
-                return self._sandbox_status("Using the sandbox this kernel was started with")
-            return self._sandbox_status("Sandbox started; this kernel now talks to it")
+            return self._sandbox_status(self._slot.started_title())
 
     def stop_sandbox(self) -> Message:
         from jobs_widgets._render import Message

@@ -346,7 +346,8 @@ def test_completion(ip: InteractiveShell) -> None:
     assert complete(ip, "%jobs run e") == ["etl"]
     assert complete(ip, "%jobs status E") == ["etl"]
     assert "--wait" in complete(ip, "%jobs run etl --w")
-    assert complete(ip, "%jobs sandbox s") == ["start", "stop", "status"]
+    assert complete(ip, "%jobs sandbox s") == ["start", "stop", "status", "script"]
+    assert complete(ip, "%jobs sandbox script e") == ["etl"]
     assert complete(ip, "%%jobs run r") == ["report"]
     run_id = jobs(ip, "run report --wait").run.run_id
     assert str(run_id) in complete(ip, "%jobs cancel report ")
