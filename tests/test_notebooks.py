@@ -76,12 +76,19 @@ def test_quickstart(tmp_path: Path) -> None:
         assert "Repair" in text(by_source(nb, "%jobs repair train"))
         assert "Cancel requested for report run" in text(by_source(nb, "%jobs cancel report"))
         assert any(s in text(by_source(nb, "%jobs status report")) for s in ("Canceled", "Terminating"))
+        # Scripted from the kernel, over the demo sandbox's admin endpoint: a failure, then faults.
+        assert "etl finished: Failed" in text(by_source(nb, "%jobs sandbox script etl"))
+        faulty = by_source(nb, "%jobs sandbox fault runs/get").outputs
+        assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in faulty)
+        assert "faults" in text(by_source(nb, "%jobs sandbox fault --clear")) and sb.faults.rules == []
         # The sandbox's own record agrees with what the notebook showed.
         runs = {
             k: [r for r in sb.engine.runs_of(k) if r.trigger == "ONE_TIME"]
             for k in ("etl", "train", "report")
         }
-        assert [r.result for r in runs["etl"]] == ["SUCCESS", "SUCCESS"]
+        assert [r.result for r in runs["etl"]] == ["SUCCESS", "SUCCESS", "FAILED"]
+        assert runs["etl"][2].attempts[1].spec.task_key == "transform"
+        assert runs["etl"][2].attempts[1].result == "FAILED"
         assert runs["train"][0].repairs and runs["report"][0].stopping == "CANCELED"
         state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
         panels = [m["state"] for m in state.values() if m["model_name"] == "AnyModel"]
