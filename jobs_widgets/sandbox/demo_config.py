@@ -8,17 +8,26 @@ parameters by their task type; ``dbt`` takes none.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from jobs_widgets.core.config import JobConfig, TaskType
 
 
+def _today_as_default(schema: dict[str, Any]) -> None:
+    """Show the default ``default_factory`` gives (JSON schema leaves it out): today's date."""
+    schema["default"] = dt.date.today().isoformat()  # noqa: DTZ011 - the date the model would use
+
+
 class EtlParams(BaseModel):
     """Parameters of the demo ``etl`` job (sent as notebook parameters)."""
 
-    date: dt.date = Field(default_factory=dt.date.today, description="Business date to load")
+    date: dt.date = Field(
+        default_factory=dt.date.today,
+        description="Business date to load",
+        json_schema_extra=_today_as_default,
+    )
     env: Literal["dev", "staging", "prod"] = Field("dev", description="Target environment")
     full_refresh: bool = Field(False, description="Rebuild the table from scratch")
     max_rows: int | None = Field(None, ge=1, description="Stop after this many rows (for testing)")

@@ -4,7 +4,7 @@
 
 import { LIMITS, clipText } from "./rules.js";
 import { h, setShown, setText } from "./dom.js";
-import { coerceField, collectParams, displayValue, fieldsFromSchema, initialRawValue, resolveSchema } from "./schema.js";
+import { coerceField, collectParams, displayValue, fieldsFromSchema, initialRawValue, plainText, resolveSchema } from "./schema.js";
 
 /** @typedef {import("./protocol.js").JsonSchema} JsonSchema */
 /** @typedef {import("./schema.js").FieldSpec} FieldSpec */
@@ -33,11 +33,17 @@ import { coerceField, collectParams, displayValue, fieldsFromSchema, initialRawV
 /**
  * Build the <form>. Submitting validates client-side, shows hints next to
  * invalid fields, and otherwise calls `onSubmit(params)`.
+ *
+ * Each field is labelled with its parameter name (`full_refresh`, as `%jobs` and the
+ * run's parameters show it); a schema title that says more than the name, and the
+ * description, are the secondary text under it, as plain text. A field starts with its
+ * schema default, else with the value the last run was given (`lastParams`, the run's
+ * parameters as the snapshot carries them) when that is valid.
  * @param {JsonSchema} schema
- * @param {{ idPrefix: string, onSubmit: (params: Record<string, ParamValue>) => void, onClose: () => void }} options
+ * @param {{ idPrefix: string, onSubmit: (params: Record<string, ParamValue>) => void, onClose: () => void, lastParams?: Record<string, string> | null }} options
  * @returns {ParamsForm}
  */
-export function buildParamsForm(schema, { idPrefix, onSubmit, onClose }) {
+export function buildParamsForm(schema, { idPrefix, onSubmit, onClose, lastParams = null }) {
   const fields = fieldsFromSchema(schema);
   /** @type {Control[]} */
   const controls = [];
@@ -57,8 +63,9 @@ export function buildParamsForm(schema, { idPrefix, onSubmit, onClose }) {
   const root = resolveSchema(schema, schema).schema;
   const title = typeof root.title === "string" ? root.title : "";
   const form = h("form", { class: "jw-form jw-card", novalidate: true, "aria-label": title ? `Run parameters: ${clipText(title, LIMITS.name)}` : "Run parameters" });
-  if (typeof root.description === "string" && root.description.trim() !== "") {
-    form.append(h("p", { class: "jw-form-help" }, clipText(root.description, LIMITS.message)));
+  const about = typeof root.description === "string" ? plainText(root.description) : "";
+  if (about !== "") {
+    form.append(h("p", { class: "jw-form-help" }, clipText(about, LIMITS.message)));
   }
   if (fields.some((f) => f.required)) {
     form.append(h("p", { class: "jw-form-legend" }, h("span", { class: "jw-required", "aria-hidden": "true" }, "*"), " required"));
@@ -68,9 +75,8 @@ export function buildParamsForm(schema, { idPrefix, onSubmit, onClose }) {
     const id = `${idPrefix}f${index}`;
     const helpId = `${id}-help`;
     const errorId = `${id}-error`;
-    const help = field.description
-      ? h("p", { class: "jw-field-help", id: helpId }, clipText(field.description, LIMITS.message))
-      : null;
+    const helpText = [field.title, field.description].filter((t) => t !== "").join(" \u2014 ");
+    const help = helpText ? h("p", { class: "jw-field-help", id: helpId }, clipText(helpText, LIMITS.message)) : null;
     const error = h("p", { class: "jw-field-error", id: errorId, hidden: true });
     const describedBy = [help ? helpId : "", errorId].filter(Boolean).join(" ");
     const common = {
@@ -120,7 +126,8 @@ export function buildParamsForm(schema, { idPrefix, onSubmit, onClose }) {
     form.append(wrapper);
     const control = { field, input, error };
     controls.push(control);
-    writeRaw(control, initialRawValue(field));
+    const last = lastParams !== null && Object.prototype.hasOwnProperty.call(lastParams, field.name) ? lastParams[field.name] : undefined;
+    writeRaw(control, initialRawValue(field, typeof last === "string" ? last : undefined));
     listen(input, "input", () => showError(control, null));
     listen(input, "change", () => {
       const result = coerceField(field, readRaw(control));

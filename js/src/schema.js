@@ -14,8 +14,9 @@ import { isObject } from "./normalize.js";
  * @typedef {object} FieldSpec
  * @property {string} name        property name (the key sent to Python)
  * @property {FieldKind} kind
- * @property {string} label
- * @property {string} description
+ * @property {string} label       what the field is called: its parameter name, as everywhere else
+ * @property {string} title       the schema's own title, only when it says more than the name ("" otherwise)
+ * @property {string} description plain text (markup such as ``code`` or *emphasis* removed)
  * @property {boolean} required
  * @property {boolean} hasDefault
  * @property {unknown} defaultValue
@@ -157,8 +158,9 @@ export function fieldsFromSchema(schema) {
     fields.push({
       name,
       kind,
-      label: typeof prop.title === "string" && prop.title.trim() !== "" ? prop.title : name,
-      description: typeof prop.description === "string" ? prop.description : "",
+      label: name,
+      title: typeof prop.title === "string" && !sameWords(prop.title, name) ? plainText(prop.title) : "",
+      description: typeof prop.description === "string" ? plainText(prop.description) : "",
       required: required.has(name),
       hasDefault,
       defaultValue: hasDefault ? prop.default : undefined,
@@ -175,6 +177,38 @@ export function fieldsFromSchema(schema) {
 }
 
 /**
+ * Whether a title only restates a name ("Full Refresh" for `full_refresh`, pydantic's default title).
+ * @param {string} title
+ * @param {string} name
+ * @returns {boolean}
+ */
+function sameWords(title, name) {
+  const words = (/** @type {string} */ s) => s.toLowerCase().replace(/[\s_\-.]+/g, "");
+  return words(title) === words(name);
+}
+
+/**
+ * Docstring or Markdown/reST text as plain text: ``literals``, `code`, :role:`refs`,
+ * **strong**, *emphasis*, _emphasis_ and [links](url) keep their words and lose their
+ * marks; whitespace (docstring indentation, line breaks) folds to single spaces.
+ * Underscores inside words (`full_refresh`) are left alone.
+ * @param {string} text
+ * @returns {string}
+ */
+export function plainText(text) {
+  return text
+    .replace(/:[a-z][\w:.-]*:`~?([^`]+)`/g, "$1") // :class:`~pkg.Name` -> pkg.Name
+    .replace(/``([^`]+)``/g, "$1")
+    .replace(/`([^`]+)`_{0,2}/g, "$1") // `code`, and reST `link`_
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/(\*\*|__)(?=\S)([\s\S]*?\S)\1(?![\w*])/g, "$2")
+    .replace(/(^|[^\w*])\*(?=[^\s*])([^*]*?[^\s*])\*(?![\w*])/g, "$1$2")
+    .replace(/(^|[^\w])_(?=[^\s_])([^_]*?[^\s_])_(?!\w)/g, "$1$2")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/**
  * String shown in a control for a schema value.
  * @param {unknown} value
  * @returns {string}
@@ -187,11 +221,18 @@ export function displayValue(value) {
 }
 
 /**
- * Initial raw value of a field (its default, if any).
+ * Initial raw value of a field: its schema default; without one, the value the last
+ * run was given (`last`, as the run's parameters carry it: a string) when it is a
+ * valid value of the field; else empty.
  * @param {FieldSpec} field
+ * @param {string} [last]
  * @returns {RawValue}
  */
-export function initialRawValue(field) {
+export function initialRawValue(field, last) {
+  if (!field.hasDefault && last !== undefined) {
+    const fromLast = rawFromText(field, last);
+    if (fromLast !== null) return fromLast;
+  }
   const d = field.hasDefault ? field.defaultValue : undefined;
   if (field.kind === "boolean") return { value: "", checked: d === true, badInput: false };
   if (field.kind === "enum") {
@@ -199,6 +240,31 @@ export function initialRawValue(field) {
     return { value: index >= 0 ? field.optionKeys[index] : "", checked: false, badInput: false };
   }
   return { value: displayValue(d), checked: false, badInput: false };
+}
+
+/**
+ * The raw value that shows `text` (a parameter as a run carries it) in the field's
+ * control, or null when it is not a valid value of the field.
+ * @param {FieldSpec} field
+ * @param {string} text
+ * @returns {RawValue | null}
+ */
+function rawFromText(field, text) {
+  /** @type {RawValue} */
+  let raw;
+  if (field.kind === "boolean") {
+    if (text !== "true" && text !== "false") return null;
+    raw = { value: "", checked: text === "true", badInput: false };
+  } else if (field.kind === "enum") {
+    const index = field.options.findIndex((o) => displayValue(o) === text);
+    if (index < 0) return null;
+    raw = { value: field.optionKeys[index], checked: false, badInput: false };
+  } else {
+    if (field.kind === "date" && !/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
+    raw = { value: text, checked: false, badInput: false };
+  }
+  const checked = coerceField(field, raw);
+  return checked.ok && checked.value !== undefined ? raw : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { buildParamsForm } from "../src/form.js";
-import { coerceField, collectParams, fieldsFromSchema, initialRawValue, resolveSchema } from "../src/schema.js";
+import { coerceField, collectParams, fieldsFromSchema, initialRawValue, plainText, resolveSchema } from "../src/schema.js";
 
 /** @typedef {import("../src/form.js").RawValue} RawValue */
 
@@ -31,12 +31,12 @@ describe("fieldsFromSchema", () => {
     const fields = fieldsFromSchema(/** @type {any} */ (schema));
     const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
     expect(fields.map((f) => f.name)).toEqual(["color", "legacy", "maybe", "day", "at", "n", "x", "flag", "mode", "level", "tags"]);
-    expect(byName.color).toMatchObject({ kind: "enum", options: ["red", "green"], hasDefault: true, defaultValue: "red", required: false, label: "Color" });
+    expect(byName.color).toMatchObject({ kind: "enum", options: ["red", "green"], hasDefault: true, defaultValue: "red", required: false, label: "color", title: "" });
     expect(byName.legacy).toMatchObject({ kind: "enum", description: "old style ref" });
     expect(byName.maybe).toMatchObject({ kind: "enum", hasDefault: true, defaultValue: null });
-    expect(byName.day).toMatchObject({ kind: "date", required: true, label: "Day" });
+    expect(byName.day).toMatchObject({ kind: "date", required: true, label: "day", title: "" });
     expect(byName.at.kind).toBe("datetime");
-    expect(byName.n).toMatchObject({ kind: "integer", label: "N" });
+    expect(byName.n).toMatchObject({ kind: "integer", label: "n" });
     expect(byName.x.kind).toBe("number");
     expect(byName.flag).toMatchObject({ kind: "boolean", defaultValue: false });
     expect(byName.mode).toMatchObject({ kind: "enum", options: ["fast"] });
@@ -102,6 +102,45 @@ describe("coercion", () => {
     expect(params).toEqual({ count: 3, name: "abc", on: false });
   });
 
+  it("labels fields with the parameter name; a title that says more is secondary", () => {
+    const fields = fieldsFromSchema(/** @type {any} */ ({
+      properties: {
+        full_refresh: { type: "boolean", title: "Full Refresh" },
+        max_rows: { type: "integer", title: "Max rows" },
+        region: { type: "string", title: "Sales region (**ISO** code)" },
+      },
+    }));
+    expect(fields.map((f) => [f.label, f.title])).toEqual([
+      ["full_refresh", ""],
+      ["max_rows", ""],
+      ["region", "Sales region (ISO code)"],
+    ]);
+  });
+
+  it("pre-fills the last run's value when the schema has no default and the value is valid", () => {
+    const [day, env, flag, n, note] = fieldsFromSchema(/** @type {any} */ ({
+      properties: {
+        day: { type: "string", format: "date" },
+        env: { enum: ["dev", "prod"] },
+        flag: { type: "boolean" },
+        n: { type: "integer", minimum: 1 },
+        note: { type: "string" },
+      },
+    }));
+    expect(initialRawValue(day, "2026-01-30").value).toBe("2026-01-30");
+    expect(initialRawValue(day, "yesterday").value).toBe("");
+    expect(initialRawValue(day, "2026-02-31").value).toBe("2026-02-31"); // the browser's date input judges the day
+    expect(initialRawValue(env, "prod").value).toBe("prod");
+    expect(initialRawValue(env, "qa").value).toBe("");
+    expect(initialRawValue(flag, "true").checked).toBe(true);
+    expect(initialRawValue(flag, "yes").checked).toBe(false);
+    expect(initialRawValue(n, "0").value).toBe(""); // below the minimum: not offered again
+    expect(initialRawValue(n, "7").value).toBe("7");
+    expect(initialRawValue(note, "").value).toBe("");
+    const [withDefault] = fieldsFromSchema(/** @type {any} */ ({ properties: { d: { type: "string", format: "date", default: "2024-01-31" } } }));
+    expect(initialRawValue(withDefault, "2026-01-30").value).toBe("2024-01-31"); // the job's default wins
+  });
+
   it("pre-fills defaults", () => {
     const [d] = fieldsFromSchema(/** @type {any} */ ({ properties: { d: { type: "string", format: "date", default: "2024-01-31" } } }));
     expect(initialRawValue(d).value).toBe("2024-01-31");
@@ -112,16 +151,33 @@ describe("coercion", () => {
   });
 });
 
+describe("plainText", () => {
+  it.each([
+    ["Parameters of the demo ``etl`` job (sent as notebook parameters).", "Parameters of the demo etl job (sent as notebook parameters)."],
+    ["Use `full_refresh` to **rebuild** the *whole* table.", "Use full_refresh to rebuild the whole table."],
+    ["A _staging_ run; keeps full_refresh and max_rows as they are.", "A staging run; keeps full_refresh and max_rows as they are."],
+    ["See :class:`~jobs.EtlParams` and [the docs](https://example.com/x).", "See jobs.EtlParams and the docs."],
+    ["Multi-line\n    docstring,\n\n    indented.", "Multi-line docstring, indented."],
+    ["5 * 3 * 2 = 30, a_b_c", "5 * 3 * 2 = 30, a_b_c"],
+    ["<b>not html</b> stays text", "<b>not html</b> stays text"],
+  ])("%s", (input, expected) => {
+    expect(plainText(input)).toBe(expected);
+  });
+});
+
 describe("buildParamsForm", () => {
   /** @type {(() => void)[]} */
   const cleanups = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
-  /** @param {any} schema */
-  function build(schema) {
+  /**
+   * @param {any} schema
+   * @param {Record<string, string> | null} [lastParams]
+   */
+  function build(schema, lastParams = null) {
     const onSubmit = vi.fn();
     const onClose = vi.fn();
-    const form = buildParamsForm(schema, { idPrefix: "t-", onSubmit, onClose });
+    const form = buildParamsForm(schema, { idPrefix: "t-", onSubmit, onClose, lastParams });
     document.body.append(form.form);
     cleanups.push(() => {
       form.destroy();
@@ -129,6 +185,48 @@ describe("buildParamsForm", () => {
     });
     return { form, onSubmit, onClose };
   }
+
+  it("shows the demo etl job's form as a user reads it: names, plain text, dates filled in", () => {
+    // EtlParams.model_json_schema() as the demo sends it (its date default is today's date)
+    const { form, onSubmit } = build({
+      description: "Parameters of the demo ``etl`` job (sent as notebook parameters).",
+      properties: {
+        date: { default: "2026-12-03", description: "Business date to load", format: "date", title: "Date", type: "string" },
+        env: { default: "dev", description: "Target environment", enum: ["dev", "staging", "prod"], title: "Env", type: "string" },
+        full_refresh: { default: false, description: "Rebuild the table from scratch", title: "Full Refresh", type: "boolean" },
+        max_rows: { anyOf: [{ minimum: 1, type: "integer" }, { type: "null" }], default: null, description: "Stop after this many rows (for testing)", title: "Max Rows" },
+      },
+      title: "EtlParams",
+      type: "object",
+    });
+    const el = form.form;
+    expect(el.querySelector(".jw-form-help")?.textContent).toBe("Parameters of the demo etl job (sent as notebook parameters).");
+    expect(Array.from(el.querySelectorAll("label")).map((l) => l.textContent)).toEqual(["date", "env", "full_refresh", "max_rows"]);
+    expect(el.querySelector('[data-field="full_refresh"] .jw-field-help')?.textContent).toBe("Rebuild the table from scratch");
+    expect(/** @type {HTMLInputElement} */ (el.querySelector("input[name=date]")).value).toBe("2026-12-03");
+    form.submitButton.click();
+    expect(onSubmit).toHaveBeenCalledWith({ date: "2026-12-03", env: "dev", full_refresh: false });
+  });
+
+  it("fills a field without a default from the last run, and shows a title that says more", () => {
+    const schema = {
+      properties: {
+        run_date: { type: "string", format: "date", title: "Run Date" },
+        region: { type: "string", title: "Sales region", description: "An ``ISO`` code." },
+      },
+      required: ["run_date"],
+    };
+    const { form, onSubmit } = build(schema, { run_date: "2026-01-31", region: "emea", other: "x" });
+    const el = form.form;
+    expect(/** @type {HTMLInputElement} */ (el.querySelector("input[name=run_date]")).value).toBe("2026-01-31");
+    expect(el.querySelector('[data-field="run_date"] label')?.textContent).toBe("run_date *");
+    expect(el.querySelector('[data-field="run_date"] .jw-field-help')).toBeNull(); // "Run Date" says nothing more
+    expect(el.querySelector('[data-field="region"] .jw-field-help')?.textContent).toBe("Sales region \u2014 An ISO code.");
+    form.submitButton.click();
+    expect(onSubmit).toHaveBeenCalledWith({ run_date: "2026-01-31", region: "emea" });
+    const fresh = build(schema).form.form;
+    expect(/** @type {HTMLInputElement} */ (fresh.querySelector("input[name=run_date]")).value).toBe("");
+  });
 
   it("shows number hints on change and clears them on input", () => {
     const { form } = build({ properties: { n: { type: "integer", maximum: 3 } } });

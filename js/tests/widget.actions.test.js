@@ -69,7 +69,7 @@ describe("Run", () => {
 
     // labels, required markers, help text
     const dateField = /** @type {HTMLElement} */ (form.querySelector('[data-field="run_date"]'));
-    expect(dateField.querySelector("label")?.textContent).toBe("Run Date *");
+    expect(dateField.querySelector("label")?.textContent).toBe("run_date *"); // the parameter's name, as elsewhere
     expect(input(dateField.querySelector("input")).getAttribute("aria-required")).toBe("true");
     const label = /** @type {HTMLLabelElement} */ (form.querySelector('[data-field="note"] label'));
     expect(label.htmlFor).toBe(input(form.querySelector("input[name=note]")).id);
