@@ -6,7 +6,7 @@ widget; :mod:`jobs_widgets.core` is the scoped job core both are built on, and
 account.
 
 Importing this package is cheap on purpose: no databricks-sdk, no widgets, no
-pydantic until something needs them (see DESIGN.md section 1).
+pydantic until something needs them (see docs/architecture.md, section 1).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The layer rule of DESIGN.md section 1, checked in fresh interpreters."""
+"""The layer rule of docs/architecture.md section 1, checked in fresh interpreters."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import types
 import jobs_widgets.core as core
 
 CONTRACT = {
-    # DESIGN.md section 3: the registry, handles, configuration, errors, models, policies, clocks.
+    # docs/architecture.md section 3: the registry, handles, configuration, errors, models, policies, clocks.
     "Jobs", "JobHandle", "JobConfig", "TaskType", "PollPolicy",
     "Run", "RunUpdate", "RunOutput", "RunState", "JobInfo", "JobParameter", "TaskInfo", "TaskOutput", "TaskRun",
     "RunWatch", "AsyncRunWatch",

@@ -73,7 +73,7 @@ def test_system_and_scaled_clocks() -> None:
 
 
 class _TwoMethodClock:
-    """What DESIGN.md asks of an injected clock, and nothing more."""
+    """What docs/architecture.md (section 4) asks of an injected clock, and nothing more."""
 
     def __init__(self) -> None:
         self.now = 100.0

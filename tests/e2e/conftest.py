@@ -1,6 +1,6 @@
 """Fixtures for the real-browser tests: one sandbox, one JupyterLab server, one Chromium.
 
-The recipe is /work/shared/reference/browser-e2e-recipe.md (tested on this machine):
+The recipe (tested on this machine):
 
 * the sandbox starts first, in this process, and its ``DATABRICKS_*`` variables go
   into the server's environment, so every kernel it starts talks to it;
