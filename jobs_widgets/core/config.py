@@ -1,6 +1,6 @@
 """Job configuration and discovery from ``DATABRICKS_JOB_<KEY>`` variables.
 
-The rules are the AppKit jobs plugin's (see DESIGN.md section 2), with its known gaps
+The rules are the AppKit jobs plugin's (see docs/architecture.md, section 2), with its known gaps
 fixed:
 
 * a job id must be a positive integer written in digits; ``"42abc"``, ``"0"``, ``"-5"``

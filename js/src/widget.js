@@ -179,6 +179,7 @@ function render({ model, el }) {
     }
     form = buildParamsForm(schema, {
       idPrefix,
+      lastParams: shown.run ? shown.run.params : null,
       onClose: () => closeForm(true),
       onSubmit: (params) => {
         dismissedError = null;
