@@ -9,9 +9,11 @@ runtime's call workers.
 * **Batching.** When two or more active runs of one job are watched, one
   ``runs/list?job_id&active_only=true&expand_tasks=true`` per tick refreshes all of
   them; a run that leaves the active list is confirmed with one ``runs/get``.
-* **Adaptive cadence** (see :mod:`jobs_widgets.core.policy` and :class:`Eta`): dense
-  near the job's usual end, sparse in the middle, sparser when no visible panel shows
-  the run; one process's requests are spread under a budget shared by the watched jobs.
+* **Adaptive cadence** (:mod:`~jobs_widgets.core.policy`, :mod:`~jobs_widgets.core.hazard`):
+  the next poll is ``scale / sqrt(hazard)``, from the job's history of every kind of end
+  (per task for multi-task runs), summed over the runs one request covers, bounded by the
+  mode: *foreground* (visible, few runs) or *background* (hidden or many runs); one
+  process's requests are spread under a budget shared by the watched jobs.
 * **Retries are the hub's.** Polling reads go out without databricks-sdk's own retry
   loop (see :mod:`jobs_widgets.core.sdk`): a failed poll is reported as a *degraded*
   connection at once, and retried after ``PollPolicy.error_delay`` (at least the

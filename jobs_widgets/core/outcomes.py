@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from jobs_widgets.core.cadence import degraded, next_interval
+from jobs_widgets.core.cadence import degraded, next_interval, run_hazard
 from jobs_widgets.core.clock import Clock
 from jobs_widgets.core.errors import JobsApiError
 from jobs_widgets.core.history import JobHistory
@@ -36,6 +36,10 @@ class Outcomes:
     _closed: bool
     stats: HubStats
     history: JobHistory
+
+    @property
+    def watching(self) -> int:
+        raise NotImplementedError
 
     @property
     def clock(self) -> Clock:
@@ -74,9 +78,36 @@ class Outcomes:
         sub.next_due = now + self._interval(sub, run, policy)
 
     def _interval(self, sub: WatchedRun, run: Run, policy: PollPolicy) -> float:
-        eta = self.history.eta(sub.group.key)
+        """The next poll: the square-root-of-hazard rule of this run's mode (see ``cadence``).
+
+        The runs of one job are polled together, so the hazard is their sum: the chance
+        that *some* run the next request would see has ended.
+        """
+        model = self.history.model(sub.group.key)
+        tasks = self.history.task_etas(sub.group.key) if policy.task_aware else None
         now = self.clock.time()
-        return next_interval(policy, run, eta, polls=sub.polls, visible=sub.visible, now=now, rng=self.rng)
+        hazard = run_hazard(model, run, now, tasks)
+        active = [s for s in sub.group.subs.values() if not s.done]
+        if hazard is not None:
+            for other in active:
+                if other is not sub and other.last is not None and not other.last.is_terminal:
+                    hazard += run_hazard(model, other.last, now, tasks) or 0.0
+        mode = self._mode(sub, policy)
+        return next_interval(policy, run, hazard, polls=sub.polls, mode=mode, rng=self.rng, runs=len(active))
+
+    def _mode(self, sub: WatchedRun, policy: PollPolicy) -> str:
+        """Pinned by a listener, else by the job's source, else the policy's; "auto" decides."""
+        pins = {getattr(listener, "mode", None) for listener in sub.listeners}
+        if "foreground" in pins:
+            return "foreground"
+        if pins == {"background"}:
+            return "background"
+        pinned = getattr(sub.group.source, "poll_mode", None)
+        if pinned in ("foreground", "background"):
+            return str(pinned)
+        if policy.mode != "auto":
+            return policy.mode
+        return "foreground" if sub.visible and self.watching <= policy.foreground_runs else "background"
 
     def _failed(
         self, group: WatchedJob, subs: list[WatchedRun], exc: JobsApiError, policy: PollPolicy
@@ -90,7 +121,7 @@ class Outcomes:
         group.failures += 1
         delay = policy.error_delay(group.failures, exc.retry_after)
         group.retry_at = self.clock.monotonic() + delay
-        health = degraded(exc, group.failures, delay, self.clock.time())
+        health = degraded(exc, group.failures, delay, self.clock.time(), policy.cap)
         for sub in subs:
             if sub.health.ok:
                 with self._lock:

@@ -19,8 +19,27 @@ bang-bang). The short interval scales with the job's spread (``window_factor`` x
 sigma x median): steady jobs are watched closely, erratic ones within
 ``window_max``.
 
-``cap`` is the hard bound on detection latency for any run: failed and cancelled runs
-end at moments no history predicts, and they are noticed within ``cap`` seconds.
+Modes (what :mod:`jobs_widgets.core.cadence` applies; the window rule above stays as
+a method for callers that want it): with a hazard model of the job (every kind of end,
+see :class:`~jobs_widgets.core.hazard.EndModel`) the interval is
+``scale / sqrt(hazard)`` -- polls dense in proportion to the square root of the chance
+of an end, the schedule that minimises the mean delay for a given number of requests
+-- bounded by the mode's shortest and longest interval:
+
+* **foreground** (a visible panel or a blocking wait, few runs): ``foreground_scale``,
+  between ``min_interval`` and ``foreground_max`` -- every end, failures included, is
+  seen within ``foreground_max`` seconds;
+* **background** (hidden panels, many runs): ``background_scale``, between
+  ``background_min`` and ``cap``. Runs of one job polled together (one ``runs/list``)
+  add their hazards, so a batch of many runs about to end is polled as densely as the
+  sum asks, for one request per tick.
+
+``mode="auto"`` picks foreground while a visible listener watches the run and the hub
+watches at most ``foreground_runs`` runs; a listener or a job source can pin either.
+
+``cap`` bounds the gap between two polls of a run, unless the workspace asked for
+longer with ``Retry-After`` (then the next try is at the time it asked, and the
+connection's health says when).
 """
 
 from __future__ import annotations
@@ -32,7 +51,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from jobs_widgets.core.eta import Eta
 
-__all__ = ["PollPolicy", "default_policy", "set_default_policy"]
+__all__ = ["MODES", "PollPolicy", "default_policy", "set_default_policy"]
+
+MODES = ("auto", "foreground", "background")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +88,35 @@ class PollPolicy:
     budget_per_minute: float = 10.0
     #: First retry delay after a transient error (then grows by ``growth`` to ``cap``).
     error_initial: float = 2.0
+    #: "auto", "foreground" or "background" (see the module docstring).
+    mode: str = "auto"
+    #: Foreground: interval = foreground_scale / sqrt(hazard), at most foreground_max.
+    foreground_scale: float = 0.25
+    foreground_max: float = 6.0
+    #: Background: interval = background_scale / sqrt(hazard), within [background_min, cap].
+    background_scale: float = 0.45
+    background_min: float = 20.0
+    #: Background, several runs of one job polled together (one request): at least this.
+    batch_min: float = 9.0
+    #: Multi-task runs: place the end by the last unfinished task's own history.
+    task_aware: bool = True
+    #: Auto mode is foreground only while the hub watches at most this many runs.
+    foreground_runs: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("initial", "cap", "min_interval", "window_max", "error_initial", "budget_per_minute"):
+        for name in (
+            "initial",
+            "cap",
+            "min_interval",
+            "window_max",
+            "error_initial",
+            "budget_per_minute",
+            "foreground_scale",
+            "foreground_max",
+            "background_scale",
+            "background_min",
+            "batch_min",
+        ):
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"PollPolicy.{name} must be positive, got {value!r}")
@@ -85,6 +132,8 @@ class PollPolicy:
             )
         if self.hidden_factor < 1:
             raise ValueError(f"PollPolicy.hidden_factor must be >= 1, got {self.hidden_factor!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"PollPolicy.mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if self.min_interval > self.cap or self.initial > self.cap:
             raise ValueError("PollPolicy.min_interval and initial must not exceed cap")
 
@@ -129,6 +178,14 @@ class PollPolicy:
             return self.cap
         in_window = elapsed >= eta.quantile(self.window_start)
         return self.interval_for_hazard(eta.hazard(elapsed), in_window=in_window, spread=eta.sigma * eta.p50)
+
+    def mode_bounds(self, mode: str) -> tuple[float, float, float]:
+        """``(scale, shortest, longest)`` interval of ``mode`` ("foreground"/"background")."""
+        if mode == "foreground":
+            longest = min(self.cap, max(self.min_interval, self.foreground_max))
+            return self.foreground_scale, self.min_interval, longest
+        shortest = min(self.cap, max(self.min_interval, self.background_min))
+        return self.background_scale, shortest, self.cap
 
     def jittered(self, interval: float, rng: random.Random) -> float:
         """``interval`` spread by +-``jitter``, never above ``cap``."""

@@ -256,10 +256,12 @@ def _bench_spec(median: float) -> JobSpec:
     )
 
 
-def test_polls_are_dense_near_the_expected_end_and_sparse_before() -> None:
+@pytest.mark.parametrize("mode", ["foreground", "background"])
+def test_polls_are_dense_near_the_expected_end_and_sparse_before(mode: str) -> None:
     clock = ManualClock()
+    policy = PollPolicy(mode=mode)
     with Sandbox(clock=clock, seed=3, jobs=[_bench_spec(600)]) as sb:
-        hub = Hub(clock=clock, rng=random.Random(0))
+        hub = Hub(clock=clock, rng=random.Random(0), policy=policy)
         jobs = Jobs.from_env(client=sb.client(), env=sb.env(), hub=hub, clock=clock)
         steady = jobs("steady")
         sb.engine.script("steady", duration_s=600)
@@ -271,11 +273,17 @@ def test_polls_are_dense_near_the_expected_end_and_sparse_before() -> None:
             final = list(steady.watch(steady.run_now()))[-1]
         hub.shutdown()
         times = [r.at - start for r in sb.requests if r.endpoint == "runs/get"]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         early = [b - a for a, b in itertools.pairwise(times) if b < 250]
         late = [b - a for a, b in itertools.pairwise(times) if 450 < a < 600]
         assert final.state is RunState.SUCCEEDED
-        assert min(early) > 20 and max(late) < 8
-        assert final.observed_at - sb.engine.run(final.run_id).end < 8
+        delay = final.observed_at - sb.engine.run(final.run_id).end
+        if mode == "foreground":  # every end (a failure too) within foreground_max; densest near the end
+            assert max(gaps) <= policy.foreground_max * 1.06 and max(late) < min(early)
+            assert delay < 6
+        else:  # sparse before the usual range, denser near the end, every end within the cap
+            assert min(early) > 20 and max(late) < min(early)
+            assert delay <= policy.cap
 
 
 def test_shutdown_leaves_no_threads_or_tasks() -> None:
