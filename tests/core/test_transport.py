@@ -117,7 +117,11 @@ def test_a_stuck_read_ends_by_its_deadline_while_other_calls_flow(
         else:
             assert result[1] is None, result
     for name, seen in latencies.items():  # 4 threads kept their pace beside 4 stuck ones
-        assert len(seen) >= 20 and max(seen) < 2.0, (name, len(seen), max(seen))
+        assert len(seen) >= 20 and max(seen) < READ_DEADLINE_S / 2, (
+            name,
+            len(seen),
+            max(seen),
+        )  # never held by the stuck ones
 
     sandbox.faults.clear()
     for gw in gateways.values():  # the same clients work again at once
