@@ -46,6 +46,17 @@ def _check_limit(limit: object) -> int:
 _check_run_id = check_run_id
 
 
+def _run_job_parameters(run: Run) -> dict[str, str]:
+    """The job-level parameter values a run used (``job_parameters``: name, value or default)."""
+    values: dict[str, str] = {}
+    for item in run.raw.get("job_parameters") or []:
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            value = item.get("value", item.get("default"))
+            if value is not None:
+                values[item["name"]] = str(value)
+    return values
+
+
 class JobHandle:
     """The scoped API for one configured job. Get one with ``jobs("etl")``."""
 
@@ -261,20 +272,37 @@ class JobHandle:
         self._cache.invalidate(self._scope)
 
     def repair_run(
-        self, run_id: int, *, rerun_all_failed_tasks: bool = True, rerun_tasks: list[str] | None = None
+        self,
+        run_id: int,
+        *,
+        rerun_all_failed_tasks: bool = True,
+        rerun_tasks: list[str] | None = None,
+        job_parameters: Mapping[str, Any] | None = None,
     ) -> int:
-        """Re-run the failed tasks (and what depends on them) of one of this job's runs; returns the repair id."""
-        run = self._fresh_run(run_id)
-        history = run.raw.get("repair_history") or []
+        """Re-run the failed tasks (or ``rerun_tasks`` and what depends on them) of one of this
+        job's runs; returns the repair id.
+
+        The repair keeps the run's job parameters unless ``job_parameters`` says otherwise
+        (a repair that drops them re-runs tasks with the job's defaults: Airflow #64828),
+        and names the run's latest repair, which a workspace requires of a second repair.
+        """
+        run = self._fresh_run(run_id, include_history=True)
         latest = None
-        for entry in history:
+        for entry in run.raw.get("repair_history") or []:
             if isinstance(entry, Mapping) and entry.get("type") == "REPAIR" and entry.get("id") is not None:
                 latest = int(entry["id"])
+        params = (
+            _run_job_parameters(run)
+            if job_parameters is None
+            else {k: str(v) for k, v in job_parameters.items()}
+        )
         repair_id = self.gateway.repair_run(
             run.run_id,
             rerun_all_failed_tasks=rerun_all_failed_tasks and not rerun_tasks,
             rerun_tasks=list(rerun_tasks) if rerun_tasks else None,
             latest_repair_id=latest,
+            rerun_dependent_tasks=True if rerun_tasks else None,
+            job_parameters=params or None,
         )
         self._cache.invalidate(self._scope)
         return repair_id
@@ -396,10 +424,10 @@ class JobHandle:
         task_type = self._effective_task_type()
         return prepare_run_fields(self._config, params, job_key=self._key, task_type=task_type)
 
-    def _fresh_run(self, run_id: int) -> Run:
+    def _fresh_run(self, run_id: int, *, include_history: bool = False) -> Run:
         """The run as it is now (no cache), after checking it is this job's."""
         run_id = _check_run_id(run_id)
-        run = Run.from_api(self.gateway.get_run(run_id))
+        run = Run.from_api(self.gateway.get_run(run_id, include_history=include_history))
         self.session.remember_run_job(run_id, run.job_id)
         if run.job_id != self._job_id:
             raise RunScopeError(self._key, run_id)

@@ -354,8 +354,12 @@ class Gateway:
             auth_type = None
         return {"host": self.host or None, "auth_type": auth_type}
 
-    def get_run(self, run_id: int) -> dict[str, Any]:
-        return self._call("get run", lambda: self.client.jobs.get_run(run_id).as_dict())
+    def get_run(self, run_id: int, *, include_history: bool = False) -> dict[str, Any]:
+        """``runs/get`` (its ``repair_history`` only with ``include_history``)."""
+        return self._call(
+            "get run",
+            lambda: self.client.jobs.get_run(run_id, include_history=include_history or None).as_dict(),
+        )
 
     def list_runs(
         self,
@@ -409,6 +413,8 @@ class Gateway:
         rerun_all_failed_tasks: bool,
         rerun_tasks: list[str] | None = None,
         latest_repair_id: int | None = None,
+        rerun_dependent_tasks: bool | None = None,
+        job_parameters: Mapping[str, str] | None = None,
     ) -> int:
         def call() -> int:
             waiter = self.client.jobs.repair_run(
@@ -416,6 +422,8 @@ class Gateway:
                 rerun_all_failed_tasks=rerun_all_failed_tasks or None,
                 rerun_tasks=rerun_tasks,
                 latest_repair_id=latest_repair_id,
+                rerun_dependent_tasks=rerun_dependent_tasks,
+                job_parameters=dict(job_parameters) if job_parameters else None,
             )
             return int(waiter.response.repair_id or 0)
 

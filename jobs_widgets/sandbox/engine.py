@@ -182,11 +182,12 @@ class Engine(Simulation):
             self.run_now_count += 1
             return {"run_id": run.run_id, "number_in_job": run.number}
 
-    def api_get_run(self, run_id: int) -> dict[str, Any]:
+    def api_get_run(self, run_id: int, *, include_history: bool = False) -> dict[str, Any]:
+        """``runs/get``; ``repair_history`` only with ``include_history`` (as a workspace answers)."""
         with self._lock:
             self._catch_up()
             if run_id in self._runs:
-                return run_json(self.base_url, self._runs[run_id], expand_tasks=True)
+                return run_json(self.base_url, self._runs[run_id], expand_tasks=True, history=include_history)
             if run_id in self._task_runs:
                 parent, task = self._task_runs[run_id]
                 return task_as_run_json(self.base_url, parent, task)
@@ -318,6 +319,13 @@ class Engine(Simulation):
                 raise invalid("Either rerun_tasks or rerun_all_failed_tasks must be set.")
             if not selected:
                 raise invalid(f"Run {run_id} has no failed tasks to repair.")
+            latest = run.repairs[-1]["id"] if run.repairs else None
+            given = body.get("latest_repair_id")
+            if latest is not None and given != latest:
+                # A workspace refuses a repair of a repaired run that does not name the latest repair.
+                raise invalid(
+                    f"latest_repair_id must be {latest} (the latest repair of run {run_id}), got {given!r}."
+                )
             repair_id = self._repair(run, selected, self.clock.time())
             return {"repair_id": repair_id}
 

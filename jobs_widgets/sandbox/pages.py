@@ -91,7 +91,7 @@ def render(engine: Engine, path: str) -> Page:
 
 # ----------------------------------------------------------------------------- pages
 def _run_page(engine: Engine, job_id: int, run_id: int) -> Page:
-    run = engine.api_get_run(run_id)
+    run = engine.api_get_run(run_id, include_history=True)
     if run.get("job_id") != job_id:
         return _not_found(f"Run {run_id} is not a run of job {job_id}.")
     job_name = _job_name(engine, job_id)

@@ -81,7 +81,9 @@ def _run_now(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
 
 
 def _runs_get(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_get_run(_int(p, "run_id", required=True) or 0)
+    return engine.api_get_run(
+        _int(p, "run_id", required=True) or 0, include_history=_bool(p, "include_history")
+    )
 
 
 def _runs_list(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:

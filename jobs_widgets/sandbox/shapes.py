@@ -24,7 +24,7 @@ def run_url(base_url: str, run_id: int, job_id: int) -> str:
     return f"{base_url}/jobs/{job_id}/runs/{run_id}"
 
 
-def run_json(base_url: str, run: RunRecord, *, expand_tasks: bool) -> dict[str, Any]:
+def run_json(base_url: str, run: RunRecord, *, expand_tasks: bool, history: bool = False) -> dict[str, Any]:
     end = run.end
     body: dict[str, Any] = {
         "job_id": run.job.job_id,
@@ -53,7 +53,7 @@ def run_json(base_url: str, run: RunRecord, *, expand_tasks: bool) -> dict[str, 
         body["overriding_parameters"] = json.loads(json.dumps(run.overriding))
     if run.job_parameters:
         body["job_parameters"] = [dict(p) for p in run.job_parameters]
-    if run.repairs:
+    if run.repairs and history:
         body["repair_history"] = [
             {"type": "ORIGINAL", "start_time": ms(run.created), "id": run.run_id},
             *[dict(r) for r in run.repairs],

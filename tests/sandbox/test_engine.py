@@ -192,7 +192,7 @@ def test_repair_reruns_failed_and_downstream_tasks() -> None:
     assert repair["repair_id"] > 0
     assert life(engine, run_id)[0] == "PENDING"
     clock.advance(1000)
-    run = engine.api_get_run(run_id)
+    run = engine.api_get_run(run_id, include_history=True)
     after = {t["task_key"]: t["run_id"] for t in run["tasks"]}
     assert run["state"]["result_state"] == "SUCCESS"
     assert after["a"] == before["a"] and after["c"] == before["c"]

@@ -228,7 +228,8 @@ def test_repair_through_the_sdk(manual_sandbox: Sandbox) -> None:
     repair = w.jobs.repair_run(run_id, rerun_all_failed_tasks=True)
     assert repair.response.repair_id
     sb.advance(3600)
-    run = w.jobs.get_run(run_id)
+    assert not w.jobs.get_run(run_id).repair_history  # only with include_history, as a workspace answers
+    run = w.jobs.get_run(run_id, include_history=True)
     assert run.state.result_state == sdk_jobs.RunResultState.SUCCESS
     assert len(run.repair_history) == 2
     with pytest.raises(InvalidParameterValue):
