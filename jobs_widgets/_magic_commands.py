@@ -168,7 +168,7 @@ def _panel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> obj
 
 
 def _cancel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
-    from jobs_widgets._render import Message
+    from jobs_widgets._render import Message, state_text
 
     handle = ctx.handle(args.key)
     run_id = _run_id(args.run_id)
@@ -176,7 +176,7 @@ def _cancel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ob
     run = handle.get_run(run_id)
     if run.is_terminal:
         return Message(
-            f"Run {run_id} already ended ({run.state.label}); nothing to cancel.",
+            f"Run {run_id} already ended ({state_text(run)}); nothing to cancel.",
             run_id,
             run.run_page_url,
         )

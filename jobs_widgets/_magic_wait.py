@@ -53,14 +53,14 @@ def wait_for_run(
 
 def progress_line(key: str, run: Run) -> str:
     """One line for a state change: state, tasks, how long it took, and why it failed."""
-    from jobs_widgets._render import duration, one_line
+    from jobs_widgets._render import duration, one_line, state_text
 
-    tasks = ", ".join(f"{one_line(t.task_key, 40)}={t.state.label}" for t in run.latest_tasks)
+    tasks = ", ".join(f"{one_line(t.task_key, 40)}={state_text(t)}" for t in run.latest_tasks)
     elapsed = run.duration_s if run.is_terminal else None
     took = f" in {duration(elapsed)}" if elapsed else ""
     detail = f" [{tasks}]" if tasks else ""
     message = f" — {one_line(run.state_message, 160)}" if run.state.is_failure and run.state_message else ""
-    return f"{key} run {run.run_id}: {run.state.label}{took}{detail}{message}"
+    return f"{key} run {run.run_id}: {state_text(run)}{took}{detail}{message}"
 
 
 class Progress:

@@ -101,6 +101,33 @@ def state_tone(state: RunState) -> Tone:
     return TONES[state]
 
 
+# Outcomes the normalized state keeps too coarse to name honestly: the API's own result
+# (state.result_state) or termination code says more, and the label and tone say it.
+OUTCOMES: Final[Mapping[str, tuple[str, Tone]]] = {
+    "SUCCESS_WITH_FAILURES": ("Succeeded with failures", "warn"),
+    "UPSTREAM_FAILED": ("Upstream failed", "neutral"),
+    "UPSTREAM_CANCELED": ("Upstream canceled", "neutral"),
+    "EXCLUDED": ("Excluded", "neutral"),
+    "DISABLED": ("Disabled", "neutral"),
+    "MAXIMUM_CONCURRENT_RUNS_REACHED": ("Skipped: too many runs", "neutral"),
+    "MAX_CONCURRENT_RUNS_EXCEEDED": ("Skipped: too many runs", "neutral"),
+    "MAX_JOB_QUEUE_SIZE_EXCEEDED": ("Skipped: queue full", "neutral"),
+}
+
+
+def outcome(item: Run | TaskRun) -> tuple[str, Tone]:
+    """The label and tone of a run or task: its state's, refined by the API's own outcome.
+
+    A run whose ``ALL_DONE`` leaf succeeded after a failure is "Succeeded with failures"
+    (not plain success); a task a condition excluded is "Excluded" (not a failure).
+    """
+    if item.state.is_terminal:
+        for raw in (item.result_state, getattr(item, "termination_code", None)):
+            if isinstance(raw, str) and raw in OUTCOMES:
+                return OUTCOMES[raw]
+    return state_label(item.state), state_tone(item.state)
+
+
 # The colour of a state's text in %jobs HTML: JupyterLab's tone colour mixed 75/25 with
 # the text colour around it, so it keeps >= 4.5:1 on the light and dark themes' output
 # and table-row backgrounds (see tests/test_render.py for the computed ratios).

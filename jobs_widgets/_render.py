@@ -21,6 +21,7 @@ from jobs_widgets._present import (
     format_duration_ms,
     format_timestamp,
     humanize,
+    outcome,
     safe_url,
     shown_duration_ms,
     state_tone,
@@ -71,11 +72,18 @@ def timestamp(ms: int | None) -> str:
     return format_timestamp(ms)
 
 
-def state_html(state: RunState) -> str:
+def state_html(state: RunState, item: Run | TaskRun | None = None) -> str:
+    """A state as coloured text; with ``item``, its honest outcome (see ``_present.outcome``)."""
+    label, tone = outcome(item) if item is not None else (state.label, state_tone(state))
     return (
-        f'<span class="jw-state jw-state--{state.value.lower()}" style="{tone_style(state_tone(state))}">'
-        f"{html.escape(state.label)}</span>"
+        f'<span class="jw-state jw-state--{state.value.lower()}" style="{tone_style(tone)}">'
+        f"{html.escape(label)}</span>"
     )
+
+
+def state_text(item: Run | TaskRun) -> str:
+    """An item's outcome label, for text output."""
+    return outcome(item)[0]
 
 
 def run_time(item: Run | TaskRun, now_s: float | None = None) -> str:
@@ -182,7 +190,9 @@ class JobsList(_Rich):
         if row.problem:
             return [fmt(row.key), fmt(row.job_id or ""), fmt(row.problem), "", "", "", ""]
         last = row.last
-        state = (state_html(last.state) if html_mode else last.state.label) if last else fmt("no runs yet")
+        state = (
+            (state_html(last.state, last) if html_mode else state_text(last)) if last else fmt("no runs yet")
+        )
         run_cell = (
             (link(last.run_page_url, str(last.run_id)) if html_mode else str(last.run_id)) if last else ""
         )
@@ -227,7 +237,7 @@ class RunsTable(_Rich):
         fmt = esc if html_mode else one_line
         return [
             link(run.run_page_url, str(run.run_id)) if html_mode else str(run.run_id),
-            state_html(run.state) if html_mode else run.state.label,
+            state_html(run.state, run) if html_mode else state_text(run),
             fmt(timestamp(run.start_ms)),
             fmt(run_time(run, self.now_s)),
             fmt(humanize(run.trigger)),
@@ -297,7 +307,7 @@ class RunSummary(_Rich):
         fmt = esc if html_mode else one_line
         return [
             link(task.run_page_url, task.task_key) if html_mode else one_line(task.task_key),
-            state_html(task.state) if html_mode else task.state.label,
+            state_html(task.state, task) if html_mode else state_text(task),
             fmt(run_time(task, self.now_s)),
             fmt(task.attempt or ""),
             fmt(one_line(task.state_message, LIMITS["cell_message"])),
@@ -308,7 +318,7 @@ class RunSummary(_Rich):
         took = run_time(run, self.now_s)
         verb = "took" if run.is_terminal else "running for"
         timing = f", {verb} {took}" if took else ""
-        return f"{self.key} run {run.run_id}: {run.state.label}{timing}"
+        return f"{self.key} run {run.run_id}: {state_text(run)}{timing}"
 
     def _text(self) -> str:
         run = self.run
@@ -331,7 +341,7 @@ class RunSummary(_Rich):
     def _html(self) -> str:
         run = self.run
         parts = [
-            f'<div class="jw-run"><b>{esc(self.key)}</b> run {link(run.run_page_url, str(run.run_id))}: {state_html(run.state)}'
+            f'<div class="jw-run"><b>{esc(self.key)}</b> run {link(run.run_page_url, str(run.run_id))}: {state_html(run.state, run)}'
         ]
         took = run_time(run, self.now_s)
         if took:

@@ -24,16 +24,14 @@ from jobs_widgets._present import (
     format_duration_ms,
     format_timestamp,
     humanize,
+    outcome,
     safe_url,
     shown_duration_ms,
-    state_label,
-    state_tone,
     ticks,
     trace_tail,
     trace_title,
 )
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskRun
-from jobs_widgets.core.states import RunState
 
 MAX_PARAMS = 100
 MAX_TASKS = 200
@@ -80,8 +78,9 @@ def _now_ms(now_s: float | None) -> float | None:
     return None if now_s is None else now_s * 1000
 
 
-def _shown(state: RunState) -> dict[str, Any]:
-    return {"label": state_label(state), "tone": state_tone(state)}
+def _shown(item: Run | TaskRun) -> dict[str, Any]:
+    label, tone = outcome(item)
+    return {"label": label, "tone": tone}
 
 
 def _timing(item: Run | TaskRun, now_s: float | None) -> dict[str, Any]:
@@ -115,7 +114,7 @@ def task_snapshot(task: TaskRun, now_s: float | None = None) -> dict[str, Any]:
         "task_key": _text(task.task_key, LIMITS["name"]),
         "run_id": task.run_id,
         "state": task.state.value,
-        **_shown(task.state),
+        **_shown(task),
         "life_cycle_state": task.life_cycle_state,
         "result_state": task.result_state,
         "state_message": _text(task.state_message),
@@ -160,7 +159,7 @@ def run_snapshot(
         "run_id": run.run_id,
         "run_name": _opt_text(run.run_name, LIMITS["name"]),
         "state": run.state.value,
-        **_shown(run.state),
+        **_shown(run),
         "is_terminal": run.is_terminal,
         "life_cycle_state": run.life_cycle_state,
         "result_state": run.result_state,
@@ -186,7 +185,7 @@ def history_snapshot(runs: Iterable[Run]) -> list[dict[str, Any]]:
         {
             "run_id": r.run_id,
             "state": r.state.value,
-            **_shown(r.state),
+            **_shown(r),
             "start_time": r.start_ms,
             "start_text": format_timestamp(r.start_ms),
             "duration_ms": _ms(r.duration_s) if r.is_terminal else None,

@@ -237,5 +237,5 @@ class JobPanel(anywidget.AnyWidget):
         took_html = f" in {esc(took)}" if took else ""
         return (
             f'<div class="jw-panel jw-static"><b>{esc(key)}</b> run {link(run.run_page_url, str(run.run_id))}: '
-            f"{state_html(run.state)}{took_html}</div>"
+            f"{state_html(run.state, run)}{took_html}</div>"
         )
