@@ -48,6 +48,7 @@ from jobs_widgets.core.transport import (
 __all__ = ["Gateway", "default_client", "make_client", "translate_error"]
 
 T = TypeVar("T")
+MAX_RUN_PAGES = 200  # 20,000 elements per array; a workspace that pages forever is cut off
 _MISSING_FILE = str(Path("/nonexistent/jobs-widgets/.databrickscfg"))
 
 
@@ -355,11 +356,26 @@ class Gateway:
         return {"host": self.host or None, "auth_type": auth_type}
 
     def get_run(self, run_id: int, *, include_history: bool = False) -> dict[str, Any]:
-        """``runs/get`` (its ``repair_history`` only with ``include_history``)."""
-        return self._call(
-            "get run",
-            lambda: self.client.jobs.get_run(run_id, include_history=include_history or None).as_dict(),
-        )
+        """``runs/get``, whole: API 2.2 pages a run's arrays (``tasks``, ``iterations``...) at
+        100 per answer and databricks-sdk hands back one page, so the pages are merged here
+        (``repair_history`` only with ``include_history``)."""
+
+        def fetch() -> dict[str, Any]:
+            jobs = self.client.jobs
+            history = include_history or None
+            run: dict[str, Any] = jobs.get_run(run_id, include_history=history).as_dict()
+            token = run.pop("next_page_token", None)
+            for _ in range(MAX_RUN_PAGES):
+                if not token:
+                    break
+                page = jobs.get_run(run_id, include_history=history, page_token=token).as_dict()
+                token = page.pop("next_page_token", None)
+                for name, items in page.items():
+                    if isinstance(items, list) and items:
+                        run[name] = [*run.get(name, []), *items]
+            return run
+
+        return self._call("get run", fetch)
 
     def list_runs(
         self,

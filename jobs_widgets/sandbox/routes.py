@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs_widgets.sandbox.engine import ApiError, Engine
+from jobs_widgets.sandbox.shapes import page_run
 
 API_PREFIXES = ("/api/2.2/jobs/", "/api/2.1/jobs/")
+API_VERSION = "_api_version"  # the key under which a route finds "2.1" or "2.2" in its params
 
 
 @dataclass
@@ -81,9 +83,12 @@ def _run_now(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
 
 
 def _runs_get(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
-    return engine.api_get_run(
+    run = engine.api_get_run(
         _int(p, "run_id", required=True) or 0, include_history=_bool(p, "include_history")
     )
+    if p.get(API_VERSION) == "2.1":
+        return run  # API 2.1 answers whole runs
+    return page_run(run, p.get("page_token"))
 
 
 def _runs_list(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:

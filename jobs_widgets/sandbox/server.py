@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from jobs_widgets.sandbox import admin, netfaults, pages
 from jobs_widgets.sandbox.engine import ApiError, Engine
 from jobs_widgets.sandbox.faults import STATUS_KINDS, FaultInjector, FaultRule
-from jobs_widgets.sandbox.routes import ROUTES, Identity, endpoint_of, json_object
+from jobs_widgets.sandbox.routes import API_VERSION, ROUTES, Identity, endpoint_of, json_object
 
 __all__ = ["ROUTES", "Identity", "RequestRecord", "SandboxServer", "ServerState"]
 
@@ -277,7 +277,9 @@ class _Handler(BaseHTTPRequestHandler):
                 ctx["fault"] = fault.kind
                 if fault.kind in STATUS_KINDS:
                     raise netfaults.fault_error(int(fault.kind))
-            result = route(state.engine, params, ident)
+            # Routes see the API version (2.2 pages a run's arrays; 2.1 does not) besides the params.
+            version = "2.1" if path.startswith("/api/2.1/") else "2.2"
+            result = route(state.engine, {**params, API_VERSION: version}, ident)
             if fault is None:
                 self._send(200, result)
             else:

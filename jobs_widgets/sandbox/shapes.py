@@ -168,3 +168,33 @@ def decode_page_token(token: str) -> int:
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise invalid("Invalid page_token.")
     return offset
+
+
+RUN_PAGE_SIZE = 100
+PAGED_ARRAYS = ("tasks", "job_clusters", "job_parameters", "repair_history", "iterations")
+
+
+def page_run(run: dict[str, Any], page_token: object) -> dict[str, Any]:
+    """A ``runs/get`` answer as API 2.2 pages it: at most 100 of each array per page.
+
+    Page ``n`` (the token is its number) holds elements ``100n..100n+99`` of each array;
+    arrays without more elements are empty on later pages; ``next_page_token`` is set
+    while any array has more.
+    """
+    try:
+        page = int(str(page_token)) if page_token not in (None, "") else 0
+    except ValueError:
+        raise invalid("Invalid page_token.") from None
+    if page < 0:
+        raise invalid("Invalid page_token.")
+    start, end = page * RUN_PAGE_SIZE, (page + 1) * RUN_PAGE_SIZE
+    body = dict(run)
+    more = False
+    for name in PAGED_ARRAYS:
+        items = run.get(name)
+        if isinstance(items, list):
+            body[name] = items[start:end]
+            more = more or len(items) > end
+    if more:
+        body["next_page_token"] = str(page + 1)
+    return body
