@@ -78,6 +78,8 @@ def _require_run_job(ident: Identity, job_id: Any) -> None:
 
 
 def _run_now(engine: Engine, p: Params, ident: Identity) -> dict[str, Any]:
+    if p.get(API_VERSION) == "2.1" and isinstance(p.get("job_id"), str):
+        p = {**p, "job_id": _int(p, "job_id")}  # 2.1 clients (the legacy CLI) send ids as strings
     _require_run_job(ident, p.get("job_id"))
     return engine.api_run_now(p, user=ident.user)
 

@@ -9,6 +9,7 @@ follows ``next_page_token``. Through the real SDK against the sandbox, which pag
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 from jobs_widgets.core import Jobs
@@ -48,3 +49,24 @@ def test_a_run_of_120_tasks_comes_back_whole() -> None:
             with urllib.request.urlopen(request, timeout=10) as answer:  # loopback only
                 whole = json.load(answer)
             assert len(whole["tasks"]) == TASKS and "next_page_token" not in whole
+
+
+def test_api_2_1_run_now_takes_a_job_id_as_a_string() -> None:
+    """The legacy databricks-cli (API 2.1) sends ``"job_id": "1001"``; 2.2 keeps refusing it."""
+    with Sandbox(manual=True) as sb:
+        body = json.dumps({"job_id": str(sb.jobs["report"])}).encode()
+        answers = {}
+        for version in ("2.1", "2.2"):
+            request = urllib.request.Request(
+                f"{sb.host}/api/{version}/jobs/run-now",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Bearer {sb.token}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:  # loopback only
+                    answers[version] = (answer.status, json.load(answer))
+            except urllib.error.HTTPError as refused:
+                answers[version] = (refused.code, json.load(refused))
+        assert answers["2.1"][0] == 200 and answers["2.1"][1]["run_id"] > 0
+        assert answers["2.2"][0] == 400
