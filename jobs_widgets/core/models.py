@@ -139,6 +139,15 @@ class TaskRun:
         return self.state.is_terminal
 
 
+def _run_message(
+    state: Mapping[str, Any], details: Mapping[str, Any], queue: Mapping[str, Any], normalized: RunState
+) -> str:
+    """What a run says about itself: its state message; while it waits, why (the queue reason)."""
+    waiting = normalized in {RunState.QUEUED, RunState.BLOCKED}
+    reason = state.get("queue_reason") or queue.get("message") if waiting else None
+    return str(state.get("state_message") or reason or details.get("message") or "")
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     """A run of a job, as last seen; ``state`` is normalized (see :class:`RunState`)."""
@@ -183,7 +192,7 @@ class Run:
             life_cycle_state=_str(state.get("life_cycle_state")),
             result_state=_str(state.get("result_state")),
             status_state=_str(status.get("state")),
-            state_message=str(state.get("state_message") or details.get("message") or ""),
+            state_message=_run_message(state, details, queue, normalize_state(state, status)),
             termination_code=_str(details.get("code")),
             termination_type=_str(details.get("type")),
             termination_message=_str(details.get("message")),

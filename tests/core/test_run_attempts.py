@@ -88,3 +88,26 @@ def test_a_timed_out_run_is_timed_out_not_canceled() -> None:
     assert run.state is RunState.TIMED_OUT and run.state.is_failure
     snapshot = run_snapshot(run)
     assert snapshot is not None and snapshot["failure"] is not None
+
+
+def test_a_queued_run_says_why_it_waits() -> None:
+    """``status.queue_details`` (RunStatus) carries the reason a run is queued; it is what the run says."""
+    run = Run.from_api(
+        {
+            "job_id": 7,
+            "run_id": 90,
+            "state": {"life_cycle_state": "QUEUED"},
+            "status": {
+                "state": "QUEUED",
+                "queue_details": {
+                    "code": "MAX_CONCURRENT_RUNS_REACHED",
+                    "message": "Queued: the job has reached its maximum of 1 concurrent run",
+                },
+            },
+        }
+    )
+    assert run.state is RunState.QUEUED
+    assert run.state_message == "Queued: the job has reached its maximum of 1 concurrent run"
+    snapshot = run_snapshot(run)
+    assert snapshot is not None and "maximum of 1 concurrent run" in snapshot["state_message"]
+    assert "maximum of 1 concurrent run" in repr(RunSummary("etl", run))
