@@ -177,6 +177,38 @@ def run_workload(wl: Workload, runs: int, seed: int, mode: str | None) -> dict[s
     return out
 
 
+def frontier(seed: int, runs: int) -> dict[str, Any]:
+    """Requests vs latency where the modes' bounds do not decide it.
+
+    ``multitask``: the hub with the foreground rule but wide bounds (1-30 s), task-aware
+    and run-level, at several scales: the two curves of all-ends mean vs requests.
+    ``many``: scenario 2 at several per-process budgets (requests vs detection p95).
+    """
+    wl = next(w for w in DEFAULT_WORKLOADS if w.name == "multitask")
+    plans = make_workload(seed, runs, wl.median, wl.sigma, wl.fail, wl.cancel)
+    spec = workload_job(wl)
+    curves: dict[str, list[dict[str, float]]] = {"task_aware": [], "run_level": []}
+    for scale in (0.15, 0.3, 0.6, 1.2):
+        for name, aware in (("task_aware", True), ("run_level", False)):
+            policy = PollPolicy(
+                mode="foreground",
+                min_interval=1.0,
+                foreground_max=30.0,
+                foreground_scale=scale,
+                task_aware=aware,
+            )
+            r = strategy_hub(name, plans, spec, seed, policy).summary(policy.cap)
+            point = {"scale": scale, "requests_per_run_hour": r["requests_per_run_hour"]}
+            curves[name].append({**point, "all_ends_mean": r["all_ends"]["mean"], "max": r["max_latency"]})
+    many = {}
+    for budget in (10.0, 20.0, 30.0):
+        s2 = scenario2(
+            seed, 480.0, 0.25, 0.0, policy=PollPolicy(budget_per_minute=budget), strategies=("hub",)
+        )
+        many[f"budget={budget:g}"] = {"requests": s2["hub"]["requests"], "detection": s2["hub"]["detection"]}
+    return {"multitask": curves, "many": many}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
@@ -192,6 +224,7 @@ def main() -> int:
     parser.add_argument("--cpu-seconds", type=float, default=60.0)
     parser.add_argument("--skip-cpu", action="store_true")
     parser.add_argument("--skip-many", action="store_true", help="skip scenario 2")
+    parser.add_argument("--frontier", action="store_true", help="also measure requests-vs-latency curves")
     parser.add_argument("--quick", action="store_true", help="60 runs, 15 s of CPU measurement")
     parser.add_argument("--json", default="bench/results/polling.json")
     args = parser.parse_args()
@@ -219,8 +252,13 @@ def main() -> int:
         report["scenario1"][wl.name] = run_workload(wl, args.runs, args.seed, args.mode)
         print_workload(wl.name, report["scenario1"][wl.name])
     if not args.skip_many:
-        report["scenario2"] = scenario2(args.seed, 480.0, 0.25, 0.10)
+        report["scenario2"] = scenario2(args.seed, 480.0, 0.25, 0.0)
         print_many(report["scenario2"])
+        report["scenario2_failing"] = scenario2(args.seed, 480.0, 0.25, 0.10)
+        print_many(report["scenario2_failing"])
+    if args.frontier:
+        report["frontier"] = frontier(args.seed, args.runs)
+        print(json.dumps(report["frontier"], indent=1))
     if not args.skip_cpu:
         report["scenario3"] = scenario3(args.cpu_seconds, policy)
         print_cpu(report["scenario3"])
@@ -261,7 +299,9 @@ def print_workload(name: str, results: dict[str, Any]) -> None:
 
 
 def print_many(s2: dict[str, Any]) -> None:
-    print(f"\nScenario 2: {s2['runs']} concurrent runs across {s2['jobs']} jobs, one watcher each")
+    print(
+        f"\nScenario 2: {s2['runs']} concurrent runs across {s2['jobs']} jobs ({s2['fail']:.0%} failing), one watcher each"
+    )
     print(f"  {'strategy':<8} {'requests':>8} {'req/min':>8} {'det p50':>8} {'det p95':>8} {'max':>6}")
     for name in ("sdk", "appkit", "hub"):
         r = s2[name]

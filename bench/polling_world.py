@@ -54,7 +54,7 @@ DEFAULT_WORKLOADS = (
     Workload("erratic", 480, 0.6, 0.10, 0.05),
     Workload("short", 60, 0.15, 0.05, 0.05),
     Workload("shaky", 900, 0.8, 0.25, 0.05),
-    Workload("long", 2 * 3600, 0.4, 0.20, 0.05, runs_share=0.1),
+    Workload("long", 2 * 3600, 0.4, 0.20, 0.05, runs_share=0.2),
     Workload("mismatch", 960, 0.25, 0.10, 0.05, history_median=480),
     Workload("multitask", 600, 0.3, 0.10, 0.05, tasks=3),
 )

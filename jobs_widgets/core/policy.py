@@ -93,9 +93,11 @@ class PollPolicy:
     #: Foreground: interval = foreground_scale / sqrt(hazard), at most foreground_max.
     foreground_scale: float = 0.25
     foreground_max: float = 6.0
-    #: Background: interval = background_scale / sqrt(hazard), within [background_min, cap].
+    #: Background: interval = background_scale / sqrt(hazard), within [background_min, background_max]
+    #: (and never above cap).
     background_scale: float = 0.45
     background_min: float = 20.0
+    background_max: float = 24.0
     #: Background, several runs of one job polled together (one request): at least this.
     batch_min: float = 9.0
     #: Multi-task runs: place the end by the last unfinished task's own history.
@@ -115,6 +117,7 @@ class PollPolicy:
             "foreground_max",
             "background_scale",
             "background_min",
+            "background_max",
             "batch_min",
         ):
             value = getattr(self, name)
@@ -184,8 +187,9 @@ class PollPolicy:
         if mode == "foreground":
             longest = min(self.cap, max(self.min_interval, self.foreground_max))
             return self.foreground_scale, self.min_interval, longest
-        shortest = min(self.cap, max(self.min_interval, self.background_min))
-        return self.background_scale, shortest, self.cap
+        longest = min(self.cap, self.background_max)
+        shortest = min(longest, max(self.min_interval, self.background_min))
+        return self.background_scale, shortest, longest
 
     def jittered(self, interval: float, rng: random.Random) -> float:
         """``interval`` spread by +-``jitter``, never above ``cap``."""
