@@ -408,11 +408,13 @@ class JobHandle:
             return task_type
         with self._type_lock:
             if self._resolved_type is None:
-                inferred = infer_task_type(self.get_job())
+                job = self.get_job()
+                inferred = infer_task_type(job)
                 if inferred is None:
+                    kinds = ", ".join(sorted({t.task_type or "unknown" for t in job.tasks})) or "none"
                     raise ParamsError(
                         f'This job does not accept parameters: cannot tell how to send them to job "{self._key}" '
-                        "(its tasks are of mixed or unsupported types); set JobConfig(task_type=...)."
+                        f"(its tasks are of types: {kinds}); set JobConfig(task_type=...)."
                     )
                 self._resolved_type = inferred
             return self._resolved_type

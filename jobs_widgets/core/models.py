@@ -75,9 +75,14 @@ def _dt(ms: int | None) -> datetime | None:
 
 
 def _task_type(task: Mapping[str, Any]) -> str | None:
+    """The task's type: a known one by its settings field, else any other ``<type>_task`` field's
+    name (alert, power_bi, dbt_platform, ai_*: the API grows new ones), so none is anonymous."""
     for api_field, name in TASK_FIELD_TYPES.items():
         if task.get(api_field) is not None:
             return name
+    for api_field, value in task.items():
+        if api_field.endswith("_task") and isinstance(value, Mapping):
+            return api_field[: -len("_task")]
     return None
 
 

@@ -111,3 +111,23 @@ def test_a_queued_run_says_why_it_waits() -> None:
     snapshot = run_snapshot(run)
     assert snapshot is not None and "maximum of 1 concurrent run" in snapshot["state_message"]
     assert "maximum of 1 concurrent run" in repr(RunSummary("etl", run))
+
+
+def test_task_types_the_product_does_not_name_are_still_named() -> None:
+    """alert, power_bi, dbt_platform, ai_* (and future) tasks had type None."""
+    from jobs_widgets.core import JobInfo
+
+    job = JobInfo.from_api(
+        {
+            "job_id": 3,
+            "settings": {
+                "name": "alerts",
+                "tasks": [
+                    {"task_key": "a", "alert_task": {"alert_id": "x"}},
+                    {"task_key": "b", "power_bi_task": {"connection_resource_name": "pbi"}},
+                    {"task_key": "c", "some_future_task": {"anything": 1}},
+                ],
+            },
+        }
+    )
+    assert [t.task_type for t in job.tasks] == ["alert", "power_bi", "some_future"]
