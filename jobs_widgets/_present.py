@@ -128,6 +128,22 @@ def outcome(item: Run | TaskRun) -> tuple[str, Tone]:
     return state_label(item.state), state_tone(item.state)
 
 
+def task_detail(task: TaskRun) -> str:
+    """What a task's state alone does not say: a for-each's progress, a condition's outcome,
+    the job a run-job task started ("" when there is nothing to add)."""
+    stats = task.iterations
+    if stats.get("total"):
+        done = f"{stats.get('completed', 0)} of {stats['total']} iterations done"
+        failed = stats.get("failed", 0)
+        active = stats.get("active", 0)
+        return done + (f", {failed} failed" if failed else "") + (f", {active} running" if active else "")
+    if task.condition_outcome is not None:
+        return f"condition was {task.condition_outcome}"
+    if task.child_job_id is not None:
+        return f"runs job {task.child_job_id}"
+    return ""
+
+
 # The colour of a state's text in %jobs HTML: JupyterLab's tone colour mixed 75/25 with
 # the text colour around it, so it keeps >= 4.5:1 on the light and dark themes' output
 # and table-row backgrounds (see tests/test_render.py for the computed ratios).

@@ -25,6 +25,7 @@ from jobs_widgets._present import (
     safe_url,
     shown_duration_ms,
     state_tone,
+    task_detail,
     tone_style,
     trace_tail,
 )
@@ -310,7 +311,12 @@ class RunSummary(_Rich):
             state_html(task.state, task) if html_mode else state_text(task),
             fmt(run_time(task, self.now_s)),
             fmt(task.attempt or ""),
-            fmt(one_line(task.state_message, LIMITS["cell_message"])),
+            fmt(
+                one_line(
+                    " · ".join(t for t in (task_detail(task), task.state_message) if t),
+                    LIMITS["cell_message"],
+                )
+            ),
         ]
 
     def headline(self) -> str:

@@ -81,3 +81,20 @@ def test_a_real_shaped_run_is_shown_truthfully(name: str) -> None:
     summary = RunSummary("etl", run, now_s=1_767_226_300.0)
     assert label in repr(summary).splitlines()[0]
     assert label in summary._repr_html_()
+
+
+def test_what_a_state_does_not_say_is_shown() -> None:
+    """for-each progress, a condition's outcome and a child job, in the panel and in %jobs status."""
+    details = {}
+    for name in ("for_each", "condition_excluded", "run_job_parent"):
+        run = Run.from_api(_load(name))
+        snapshot = run_snapshot(run)
+        assert snapshot is not None
+        details[name] = [t["detail"] for t in snapshot["tasks"] if t["detail"]]
+        for detail in details[name]:
+            assert detail in repr(RunSummary("etl", run))
+    assert details == {
+        "for_each": ["3 of 3 iterations done, 1 failed"],
+        "condition_excluded": ["condition was false"],
+        "run_job_parent": ["runs job 1003"],
+    }

@@ -86,6 +86,25 @@ def _task_type(task: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _nested(data: object, *path: str) -> Any:
+    for name in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(name)
+    return data
+
+
+def _iteration_stats(task: Mapping[str, Any]) -> dict[str, int]:
+    stats = _nested(task, "for_each_task", "stats", "task_run_stats")
+    if not isinstance(stats, Mapping):
+        return {}
+    return {
+        name.removesuffix("_iterations"): number
+        for name, value in stats.items()
+        if isinstance(name, str) and (number := _int(value)) is not None
+    }
+
+
 def _depends_on(task: Mapping[str, Any]) -> tuple[str, ...]:
     deps = task.get("depends_on") or []
     return tuple(str(d.get("task_key")) for d in deps if isinstance(d, Mapping) and d.get("task_key"))
@@ -117,6 +136,12 @@ class TaskRun:
     attempt: int = 0
     run_page_url: str | None = None
     depends_on: tuple[str, ...] = ()
+    #: for-each tasks: ``for_each_task.stats.task_run_stats`` (total, completed, failed... iterations)
+    iterations: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    #: condition tasks: the outcome they ended with ("true" / "false")
+    condition_outcome: str | None = None
+    #: run-job tasks: the job whose run they started
+    child_job_id: int | None = None
 
     @classmethod
     def from_api(cls, task: Mapping[str, Any]) -> TaskRun:
@@ -137,6 +162,9 @@ class TaskRun:
             attempt=_int(task.get("attempt_number")) or 0,
             run_page_url=_str(task.get("run_page_url")),
             depends_on=_depends_on(task),
+            iterations=MappingProxyType(_iteration_stats(task)),
+            condition_outcome=_str(_nested(task, "condition_task", "outcome")),
+            child_job_id=_int(_nested(task, "run_job_task", "job_id")),
         )
 
     @property

@@ -205,6 +205,7 @@ function normalizeTask(t) {
     end_time: timeOrNull(t.end_time),
     duration_ms: numOrNull(t.duration_ms),
     attempt: numOrNull(t.attempt) ?? 0,
+    detail: text(t.detail, LIMITS.name),
     run_page_url: urlOrNull(t.run_page_url),
     depends_on: names(t.depends_on),
   };

@@ -55,6 +55,7 @@
  * @property {number | null} end_time
  * @property {number | null} duration_ms
  * @property {number} attempt
+ * @property {string} detail  what the state does not say: for-each progress, a condition's outcome, a child job
  * @property {string | null} run_page_url
  * @property {string[]} depends_on
  */

@@ -252,6 +252,7 @@ export function buildTaskRow(task, now, shownAbove = "") {
     h("span", { class: "jw-task-main" }, name, stateBadge(task)),
     h("span", { class: "jw-task-duration" }, durationText(task, now)),
     task.attempt > 0 ? h("span", { class: "jw-task-attempt" }, `attempt ${task.attempt + 1}`) : null,
+    task.detail ? h("span", { class: "jw-task-detail" }, task.detail) : null,
     dependsOn(task.depends_on),
     message,
   );

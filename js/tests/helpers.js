@@ -55,6 +55,7 @@ export function makeTask(overrides = {}) {
       end_time: T0 - 200_000,
       duration_ms: 100_000,
       attempt: 0,
+      detail: "",
       run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/1001",
       depends_on: [],
       ...overrides,

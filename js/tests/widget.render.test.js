@@ -139,6 +139,20 @@ describe("initial render", () => {
     expect($$(".jw-task-message").map((el) => el.textContent)).toEqual(["Upstream task(s) transform failed"]);
     expect($$(".jw-failure-message").map((el) => el.textContent)).toEqual(["Task transform failed"]);
   });
+
+  it("shows what a task's state does not say (for-each progress, a condition's outcome) as text", () => {
+    const tasks = [
+      makeTask({ task_key: "per_region", state: "RUNNING", detail: "2 of 150 iterations done, 1 failed" }),
+      makeTask({ task_key: "is_weekend", detail: "condition was <b>false</b>" }),
+      makeTask({ task_key: "plain" }),
+    ];
+    const { $$ } = view(new FakeModel({ run: makeRun({ tasks }) }));
+    expect($$(".jw-task-detail").map((el) => el.textContent)).toEqual([
+      "2 of 150 iterations done, 1 failed",
+      "condition was <b>false</b>",
+    ]);
+    expect($$(".jw-task-detail b")).toEqual([]); // text, never HTML
+  });
 });
 
 describe("updates from the model", () => {
