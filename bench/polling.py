@@ -225,7 +225,9 @@ def main() -> int:
     parser.add_argument("--skip-cpu", action="store_true")
     parser.add_argument("--skip-many", action="store_true", help="skip scenario 2")
     parser.add_argument("--frontier", action="store_true", help="also measure requests-vs-latency curves")
-    parser.add_argument("--quick", action="store_true", help="60 runs, 15 s of CPU measurement")
+    parser.add_argument(
+        "--quick", action="store_true", help="at most 60 runs of three workloads, 15 s of CPU measurement"
+    )
     parser.add_argument("--json", default="bench/results/polling.json")
     args = parser.parse_args()
     if args.quick:
@@ -235,8 +237,8 @@ def main() -> int:
         median, fail, cancel = args.median or 480.0, args.fail or 0.10, args.cancel or 0.05
         sigmas = args.sigma or [0.25]
         workloads = [Workload(f"sigma={s:g}", median, s, fail, cancel) for s in sigmas]
-    elif args.workloads:
-        wanted = set(args.workloads.split(","))
+    elif args.workloads or args.quick:
+        wanted = set((args.workloads or "predictable,erratic,mismatch").split(","))
         workloads = [w for w in workloads if w.name in wanted]
     policy = PollPolicy()
     started = time.perf_counter()
