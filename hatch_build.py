@@ -33,7 +33,9 @@ def _stale() -> bool:
 def build_frontend() -> None:
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("npm is needed to build the JobPanel front end (js/); install Node.js >= 20.19 (js/package.json engines)")
+        raise RuntimeError(
+            "npm is needed to build the JobPanel front end (js/); install Node.js >= 20.19 (js/package.json engines)"
+        )
     if not (JS / "node_modules").exists():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS, check=True)  # noqa: S603
     subprocess.run([npm, "run", "build"], cwd=JS, check=True)  # noqa: S603

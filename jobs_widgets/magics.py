@@ -98,6 +98,11 @@ class JobsMagics(Magics):
     poll_budget = Float(
         10.0, help="Requests per minute this kernel aims for when it watches several jobs."
     ).tag(config=True)
+    poll_mode = Unicode(
+        "auto",
+        help="How watched runs are polled: 'auto' (foreground while a panel is visible or a cell waits "
+        "on few runs, else background), 'foreground' (fast on every kind of end) or 'background' (frugal).",
+    ).tag(config=True)
     prewarm = Bool(True, help="Import databricks-sdk on a background thread soon after %load_ext.").tag(
         config=True
     )
@@ -119,6 +124,13 @@ class JobsMagics(Magics):
         value = str(proposal["value"]).strip().lower()
         if value not in TASK_TYPES:
             raise UsageError(f"default_task_type must be one of {', '.join(repr(t) for t in TASK_TYPES)}")
+        return value
+
+    @validate("poll_mode")
+    def _check_poll_mode(self, proposal: Bunch) -> str:
+        value = str(proposal["value"]).strip().lower()
+        if value not in ("auto", "foreground", "background"):
+            raise UsageError("poll_mode must be 'auto', 'foreground' or 'background'")
         return value
 
     @validate("runs_limit")
@@ -202,6 +214,7 @@ class JobsMagics(Magics):
             ("poll cap", f"{policy.cap:g} s"),
             ("poll min interval", f"{policy.min_interval:g} s"),
             ("poll budget", f"{policy.budget_per_minute:g} requests/min"),
+            ("poll mode", policy.mode),
             ("default task type", self.default_task_type or "(none)"),
             (
                 "sandbox",
@@ -294,7 +307,7 @@ class JobsMagics(Magics):
     # subcommands use, and what closing shuts down. A sped-up sandbox gets a runtime on
     # its own clock; everything else shares the process-wide runtime. The poll settings
     # are the process default policy, so every runtime without its own follows them.
-    @observe("poll_cap", "poll_min_interval", "poll_budget")
+    @observe("poll_cap", "poll_min_interval", "poll_budget", "poll_mode")
     def _policy_changed(self, change: Bunch) -> None:
         from dataclasses import replace
 
@@ -309,6 +322,7 @@ class JobsMagics(Magics):
                     min_interval=min(self.poll_min_interval, self.poll_cap),
                     initial=min(current.initial, self.poll_cap),
                     budget_per_minute=self.poll_budget,
+                    mode=self.poll_mode,
                 )
             )
         except ValueError as exc:  # PollPolicy refuses the combination (its own checks)

@@ -76,6 +76,9 @@ class JobPanel(anywidget.AnyWidget):
         A :class:`JobHandle`, or a job key (looked up in the session's configured jobs).
     run_id:
         The run to show (default: the job's active run, else its latest run).
+    poll_mode:
+        "foreground" or "background" pins how this panel's run is polled (default: the hub
+        decides: foreground while the panel is visible and few runs are watched).
     """
 
     _esm = _front_end("widget.js")
@@ -102,7 +105,14 @@ class JobPanel(anywidget.AnyWidget):
     clock = traitlets.Dict().tag(sync=True)
     """The jobs' clock when the state was sent (now_ms) and its speed (rate)."""
 
-    def __init__(self, handle_or_key: JobHandle | str, run_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        handle_or_key: JobHandle | str,
+        run_id: int | None = None,
+        *,
+        poll_mode: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         handle = default_jobs()(handle_or_key) if isinstance(handle_or_key, str) else handle_or_key
         if not isinstance(handle, JobHandle):
             raise TypeError(f"JobPanel needs a JobHandle or a job key, got {type(handle_or_key).__name__}")
@@ -110,7 +120,7 @@ class JobPanel(anywidget.AnyWidget):
             run_id = check_run_id(run_id)
         super().__init__(**kwargs)
         self._lock = threading.RLock()
-        self._follower = RunFollower(handle, run_id, on_change=_publisher(self))
+        self._follower = RunFollower(handle, run_id, on_change=_publisher(self), poll_mode=poll_mode)
         self.on_msg(self._on_frontend_msg)
         self._publish()
         self._follower.start()

@@ -299,6 +299,13 @@ def test_poll_settings_reach_a_sandbox_started_after_them(ip: InteractiveShell) 
         from jobs_widgets.core.hub import get_hub
 
         assert get_hub().policy.cap == 10  # the process-wide runtime follows the same setting
+        ip.run_line_magic("config", "JobsMagics.poll_mode = 'background'")
+        assert (
+            runtime.hub.policy.mode == "background"
+            and ("poll mode", "background") in jobs(ip, "config").items
+        )
+        with pytest.raises(Exception, match="poll_mode must be"):
+            magic(ip).poll_mode = "turbo"
     finally:
         ip.run_line_magic("config", "JobsMagics.poll_cap = 30")
 

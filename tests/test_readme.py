@@ -141,7 +141,10 @@ def check_command(command: str) -> None:
     elif words[0] == ".venv/bin/python" and words[1].startswith("bench/"):
         fast = {
             "bench/sandbox.py": ["--requests", "200", "--json", "/dev/null"],
-            "bench/polling.py": ["--quick", "--skip-cpu", "--runs", "20", "--json", "/dev/null"],
+            "bench/polling.py": [
+                *("--quick", "--skip-cpu", "--runs", "20", "--workloads", "predictable"),
+                *("--skip-many", "--json", "/dev/null"),
+            ],
             "bench/import_cost.py": ["--repeat", "1", "--json", "/dev/null"],
             "bench/soak.py": ["--runs", "20", "--json", "/dev/null"],
             "bench/idle_watches.py": ["--watches", "20", "--seconds", "2"],

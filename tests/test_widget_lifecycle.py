@@ -241,3 +241,15 @@ def test_a_panel_never_gives_up_on_transient_errors(still: World) -> None:
     until(lambda: panel.health.get("status") == "ok" and panel.run is not None, timeout=20)
     assert panel.error == ""
     panel.close()
+
+
+def test_a_panel_can_pin_its_polling_mode(still: World) -> None:
+    still.sb.engine.script("report", duration_s=LONG_S)
+    run_id = still.jobs("report").run_now()
+    panel = JobPanel(still.jobs("report"), run_id=run_id, poll_mode="background")
+    until(lambda: still.hub.watching == 1)
+    sub = next(iter(still.hub._subs.values()))
+    assert still.hub._mode(sub, still.hub.policy) == "background"
+    panel.close()
+    with pytest.raises(ValueError, match="mode must be"):
+        JobPanel(still.jobs("report"), poll_mode="turbo")

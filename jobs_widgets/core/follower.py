@@ -33,6 +33,7 @@ from jobs_widgets.core.follower_state import (
 from jobs_widgets.core.handle import JobHandle
 from jobs_widgets.core.ids import check_run_id
 from jobs_widgets.core.models import JobInfo, Run, RunOutput
+from jobs_widgets.core.policy import check_mode
 from jobs_widgets.core.watched import OK, Health, Subscription
 
 __all__ = ["COMMANDS", "PENDING_LIMIT_S", "SHOWN", "FollowerState", "Pending", "RunFollower"]
@@ -48,9 +49,15 @@ class RunFollower:
     """
 
     def __init__(
-        self, handle: JobHandle, run_id: int | None = None, *, on_change: Callable[[], None]
+        self,
+        handle: JobHandle,
+        run_id: int | None = None,
+        *,
+        on_change: Callable[[], None],
+        poll_mode: str | None = None,
     ) -> None:
         self.handle = handle
+        self.poll_mode = check_mode(poll_mode)  # pinned for this view (None: the hub decides)
         self._on_change = on_change
         self._lock = threading.RLock()
         self._info: JobInfo | None = None
@@ -331,7 +338,7 @@ class RunFollower:
         self._changed()
         if run is None or run.is_terminal:
             return
-        listener = FollowerListener(self, visible)
+        listener = FollowerListener(self, visible, self.poll_mode)
         try:
             subscription = self.handle.registry.hub.subscribe(self.handle, run.run_id, listener)
         except JobsClosedError as exc:

@@ -58,9 +58,10 @@ class FollowerState:
 class FollowerListener:
     """Forwards hub news to a follower without keeping it alive."""
 
-    def __init__(self, follower: RunFollower, visible: bool) -> None:
+    def __init__(self, follower: RunFollower, visible: bool, mode: str | None = None) -> None:
         self._follower = weakref.ref(follower)
         self.visible = visible
+        self.mode = mode  # a pinned polling mode (None: the hub decides)
         self.deadline: float | None = None
 
     def on_update(self, update: RunUpdate) -> None:

@@ -20,7 +20,7 @@ from jobs_widgets.core.errors import JobsApiError, ParamsError, RunScopeError
 from jobs_widgets.core.ids import check_run_id
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskOutput
 from jobs_widgets.core.params import check_user_params, infer_task_type, prepare_run_fields
-from jobs_widgets.core.policy import PollPolicy
+from jobs_widgets.core.policy import PollPolicy, check_mode
 from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch, check_abort_mode
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class JobHandle:
         self._job_id = job_id
         self._config = config
         self._session = session
+        self._poll_mode: str | None = None
         self._resolved_type: TaskType | None = None
         self._type_lock = threading.Lock()
 
@@ -104,6 +105,16 @@ class JobHandle:
     @property
     def poll_policy(self) -> PollPolicy | None:
         return self._config.poll
+
+    @property
+    def poll_mode(self) -> str | None:
+        """``"foreground"`` or ``"background"`` pins how this handle's runs are polled
+        (None: the hub decides; see :mod:`jobs_widgets.core.policy`)."""
+        return self._poll_mode
+
+    @poll_mode.setter
+    def poll_mode(self, mode: str | None) -> None:
+        self._poll_mode = check_mode(mode)
 
     @property
     def _scope(self) -> tuple[str, int]:
@@ -309,13 +320,22 @@ class JobHandle:
 
     # ------------------------------------------------------------------ waiting
     def watch(
-        self, run_id: int, *, timeout: float | None = None, cancel: threading.Event | None = None
+        self,
+        run_id: int,
+        *,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+        mode: str | None = None,
     ) -> RunWatch:
-        """Follow an existing run of this job: one update per state change, until it ends."""
+        """Follow an existing run of this job: one update per state change, until it ends.
+
+        ``mode`` ("foreground"/"background") pins how this wait is polled (None: the hub decides).
+        """
         run_id = _check_run_id(run_id)
+        mode = check_mode(mode)
         self._jobs.check_open()
         self._require_scope(run_id)
-        return RunWatch(self, run_id, timeout=self._timeout(timeout), cancel=cancel)
+        return RunWatch(self, run_id, timeout=self._timeout(timeout), cancel=cancel, mode=mode)
 
     def run_and_wait(
         self,
@@ -324,6 +344,7 @@ class JobHandle:
         timeout: float | None = None,
         cancel: threading.Event | None = None,
         on_abort: str = "detach",
+        mode: str | None = None,
     ) -> RunWatch:
         """Start a run and follow it: ``for update in handle.run_and_wait(...)``.
 
@@ -332,11 +353,12 @@ class JobHandle:
         event, timeout, Ctrl-C, ``close()``, leaving the loop early); ``"detach"`` leaves
         it running.
         """
-        mode = check_abort_mode(on_abort)
+        abort = check_abort_mode(on_abort)
+        poll_mode = check_mode(mode)
         timeout = self._timeout(timeout)
         self._jobs.check_open()
         run_id = self.run_now(params)
-        return RunWatch(self, run_id, timeout=timeout, cancel=cancel, on_abort=mode)
+        return RunWatch(self, run_id, timeout=timeout, cancel=cancel, on_abort=abort, mode=poll_mode)
 
     def awatch(
         self, run_id: int, *, timeout: float | None = None, cancel: asyncio.Event | None = None
@@ -390,7 +412,8 @@ class JobHandle:
         return self._config.poll or self._jobs.hub.policy
 
     def fetch_history(self) -> list[Run]:
-        raw = self.gateway.list_runs(self._job_id, limit=25, completed_only=True)
+        # with tasks: the hub learns each task's usual duration from the first poll on
+        raw = self.gateway.list_runs(self._job_id, limit=25, completed_only=True, expand_tasks=True)
         return [Run.from_api(r) for r in raw]
 
     # ------------------------------------------------------------------ internals

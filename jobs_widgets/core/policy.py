@@ -212,3 +212,14 @@ def set_default_policy(policy: PollPolicy) -> None:
     if not isinstance(policy, PollPolicy):
         raise TypeError(f"expected a PollPolicy, got {type(policy).__name__}")
     _default = policy
+
+
+def check_mode(mode: str | None) -> str | None:
+    """A polling mode to pin: "foreground", "background", or None/"auto" (the hub decides)."""
+    if mode is None or mode == "auto":
+        return None
+    if mode not in ("foreground", "background"):
+        from jobs_widgets.core.errors import ParamsError
+
+        raise ParamsError(f'mode must be "foreground", "background" or "auto", got {mode!r}', key="mode")
+    return mode

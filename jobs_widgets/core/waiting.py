@@ -52,9 +52,10 @@ def check_abort_mode(on_abort: str) -> AbortMode:
 class _QueueListener:
     """Hands a subscription's news to one consumer as ``(kind, payload)`` items."""
 
-    def __init__(self, deadline: float | None) -> None:
+    def __init__(self, deadline: float | None, mode: str | None = None) -> None:
         self.visible = True
         self.deadline = deadline
+        self.mode = mode  # a pinned polling mode (None: the hub decides)
         self.closed: JobsClosedError | None = None
 
     def put(self, item: tuple[str, Any]) -> None:
@@ -76,8 +77,8 @@ class _QueueListener:
 
 
 class _SyncListener(_QueueListener):
-    def __init__(self, deadline: float | None) -> None:
-        super().__init__(deadline)
+    def __init__(self, deadline: float | None, mode: str | None = None) -> None:
+        super().__init__(deadline, mode)
         self.queue: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
 
     def put(self, item: tuple[str, Any]) -> None:
@@ -175,12 +176,13 @@ class RunWatch(Iterator[RunUpdate]):
         timeout: float | None = None,
         cancel: threading.Event | None = None,
         on_abort: AbortMode = "detach",
+        mode: str | None = None,
     ) -> None:
         self.run_id = run_id
         self.last: RunUpdate | None = None
         self._wait = _Wait(handle, timeout, on_abort)
         self._changes = _StateChanges(run_id, timeout)
-        self._listener = _SyncListener(self._wait.deadline)
+        self._listener = _SyncListener(self._wait.deadline, mode)
         self._cancel = cancel
         self._wait.subscribe(run_id, self._listener, cancel)
 

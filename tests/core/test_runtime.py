@@ -335,3 +335,33 @@ def test_run_ids_of_any_integral_type_are_accepted(live: Sandbox) -> None:
         with pytest.raises(ValueError, match="run_id must be a positive integer"):
             etl.get_run(bad)  # type: ignore[arg-type]
     runtime.close()
+
+
+def test_the_polling_mode_can_be_pinned_per_wait_handle_and_policy(live: Sandbox) -> None:
+    """Issue 12: foreground/background chosen automatically, pinnable per handle, wait, panel, %config."""
+    live.engine.script("report", duration_s=LONG_S)
+    runtime = Runtime()
+    report = Jobs.from_env(config=live.config(), env=live.env(), runtime=runtime)("report")
+    try:
+        run_id = report.run_now()
+        wait = report.watch(run_id, mode="background")
+        assert runtime.wait_idle(5)
+        sub = next(iter(runtime.hub._subs.values()))
+        assert runtime.hub._mode(sub, runtime.hub.policy) == "background"
+        wait.close()
+        report.poll_mode = "background"
+        wait = report.watch(run_id)
+        assert runtime.wait_idle(5)
+        sub = next(iter(runtime.hub._subs.values()))
+        assert runtime.hub._mode(sub, runtime.hub.policy) == "background"
+        wait.close()
+        report.poll_mode = None
+        wait = report.watch(run_id)  # a blocking wait on one run: foreground by itself
+        assert runtime.wait_idle(5)
+        sub = next(iter(runtime.hub._subs.values()))
+        assert runtime.hub._mode(sub, runtime.hub.policy) == "foreground"
+        wait.close()
+        with pytest.raises(ValueError, match="mode must be"):
+            report.watch(run_id, mode="turbo")
+    finally:
+        runtime.close()
