@@ -7,17 +7,11 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 #: Paths outside the tree, and the design file the repository used to cite but never held.
 OUTSIDE = re.compile(r"/work/|\.\./shared|/home/\w|DESIGN\.md")
 TEXT = (".py", ".md", ".toml", ".js", ".mjs", ".json", ".sh", ".cfg", ".ipynb", ".txt", ".yml", ".yaml")
-#: Lines in files others own, to be changed with the same commit that removes them from here.
-PENDING = {
-    "tests/core/test_hub.py": "as DESIGN.md section 4 asks",
-}
 
 
 def tracked_text_files() -> list[str]:
@@ -34,17 +28,9 @@ def outside_references(name: str) -> list[str]:
 
 
 def test_no_file_names_a_path_outside_the_repository() -> None:
-    found = [hit for name in tracked_text_files() if name not in PENDING for hit in outside_references(name)]
+    found = [hit for name in tracked_text_files() for hit in outside_references(name)]
     found = [hit for hit in found if not hit.startswith("tests/test_self_contained.py")]
     assert found == []
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-@pytest.mark.xfail(
-    strict=True, reason="cites DESIGN.md: docs/architecture.md replaces it (remove from PENDING)"
-)
-def test_pending_references_are_gone(name: str) -> None:
-    assert outside_references(name) == []
 
 
 def test_the_architecture_document_names_every_module() -> None:

@@ -357,7 +357,7 @@ def test_a_sped_up_sandbox_watched_on_a_real_clock_is_still_followed_closely() -
 
 
 class _RealTwoMethodClock:
-    """A user's own clock: only monotonic() and sleep(), as DESIGN.md section 4 asks."""
+    """A user's own clock: only monotonic() and sleep(), as docs/architecture.md section 4 asks."""
 
     broken = False
 
