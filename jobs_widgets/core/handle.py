@@ -17,9 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.config import JobConfig, TaskType
 from jobs_widgets.core.errors import JobsApiError, ParamsError, RunScopeError
-from jobs_widgets.core.ids import check_run_id
+from jobs_widgets.core.ids import check_limit, check_run_id, check_timeout
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskOutput
-from jobs_widgets.core.params import check_user_params, infer_task_type, prepare_run_fields
+from jobs_widgets.core.params import (
+    check_user_params,
+    infer_task_type,
+    params_schema,
+    prepare_run_fields,
+    run_job_parameters,
+)
 from jobs_widgets.core.policy import PollPolicy, check_mode
 from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch, check_abort_mode
 
@@ -33,28 +39,10 @@ __all__ = ["JobHandle"]
 
 log = logging.getLogger("jobs_widgets")
 JOB_TTL = 60.0
-MAX_LIST = 1000
 RUN_NOW_ATTEMPTS = 4
 
 
-def _check_limit(limit: object) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST:
-        raise ParamsError(f"limit must be an integer from 1 to {MAX_LIST}, got {limit!r}", key="limit")
-    return limit
-
-
 _check_run_id = check_run_id
-
-
-def _run_job_parameters(run: Run) -> dict[str, str]:
-    """The job-level parameter values a run used (``job_parameters``: name, value or default)."""
-    values: dict[str, str] = {}
-    for item in run.raw.get("job_parameters") or []:
-        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            value = item.get("value", item.get("default"))
-            if value is not None:
-                values[item["name"]] = str(value)
-    return values
 
 
 class JobHandle:
@@ -152,7 +140,7 @@ class JobHandle:
 
     def list_runs(self, limit: int = 20, *, active_only: bool = False) -> list[Run]:
         """Up to ``limit`` runs of this job, newest first (fetched in pages of at most 25)."""
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         runs = self._cache.get_or_load(
             self._scope,
             ("runs", limit, active_only),
@@ -220,20 +208,7 @@ class JobHandle:
         parameters (``job``, or ``auto`` on a job that has them), from the job's
         parameter definitions with their defaults.
         """
-        if self._config.params is not None:
-            return self._config.params.model_json_schema()
-        if self._config.task_type not in (TaskType.JOB, TaskType.AUTO):
-            return None
-        job = self.get_job()
-        if not job.parameters:
-            return None
-        return {
-            "title": f"{job.name or self._key} parameters",
-            "type": "object",
-            "properties": {
-                p.name: {"type": "string", "title": p.name, "default": p.default} for p in job.parameters
-            },
-        }
+        return params_schema(self._config, self._key, self.get_job)
 
     # ------------------------------------------------------------------ writes
     def run_now(self, params: Any = None, *, idempotency_token: str | None = None) -> int:
@@ -303,7 +278,7 @@ class JobHandle:
             if isinstance(entry, Mapping) and entry.get("type") == "REPAIR" and entry.get("id") is not None:
                 latest = int(entry["id"])
         params = (
-            _run_job_parameters(run)
+            run_job_parameters(run)
             if job_parameters is None
             else {k: str(v) for k, v in job_parameters.items()}
         )
@@ -418,12 +393,7 @@ class JobHandle:
 
     # ------------------------------------------------------------------ internals
     def _timeout(self, timeout: float | None) -> float | None:
-        value = self._config.wait_timeout if timeout is None else timeout
-        if value is not None and (isinstance(value, bool) or not value > 0):
-            raise ParamsError(
-                f"timeout must be a positive number of seconds (or None), got {value!r}", key="timeout"
-            )
-        return value
+        return check_timeout(self._config.wait_timeout if timeout is None else timeout)
 
     def _effective_task_type(self) -> TaskType | None:
         task_type = self._config.task_type

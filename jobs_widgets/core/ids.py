@@ -1,4 +1,4 @@
-"""Run ids as users really pass them: the one place that decides what a run id is.
+"""Run ids (and the other numbers users pass) as users really pass them: the one place that checks them.
 
 A run id is a positive integer. Any integral value is one (``5045``,
 ``numpy.int64(5045)`` from ``runs.to_pandas()["run_id"]``, a float with no fraction);
@@ -13,9 +13,10 @@ from typing import Any
 
 from jobs_widgets.core.errors import ParamsError
 
-__all__ = ["as_run_id", "check_run_id"]
+__all__ = ["MAX_LIST", "as_run_id", "check_limit", "check_run_id", "check_timeout"]
 
 MAX_RUN_ID = 2**63 - 1  # the Jobs API's int64
+MAX_LIST = 1000  # most runs one list_runs call returns
 
 
 def as_run_id(value: Any) -> int | None:
@@ -43,3 +44,19 @@ def check_run_id(value: Any, *, name: str = "run_id") -> int:
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise ParamsError(f"{name} must be a positive integer, got {shown}", key=name)
     return run_id
+
+
+def check_limit(limit: object) -> int:
+    """How many runs to list: an integer from 1 to ``MAX_LIST``."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIST:
+        raise ParamsError(f"limit must be an integer from 1 to {MAX_LIST}, got {limit!r}", key="limit")
+    return limit
+
+
+def check_timeout(value: float | None) -> float | None:
+    """A wait's timeout: a positive number of seconds, or None (until the run ends)."""
+    if value is not None and (isinstance(value, bool) or not value > 0):
+        raise ParamsError(
+            f"timeout must be a positive number of seconds (or None), got {value!r}", key="timeout"
+        )
+    return value

@@ -25,14 +25,14 @@ import decimal
 import enum
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from jobs_widgets.core.config import JobConfig, TaskType
 from jobs_widgets.core.errors import ParamsError, quote
-from jobs_widgets.core.models import JobInfo
+from jobs_widgets.core.models import JobInfo, Run
 
 __all__ = [
     "MAX_UNVALIDATED_PARAM_KEYS",
@@ -40,7 +40,9 @@ __all__ = [
     "check_user_params",
     "infer_task_type",
     "map_params",
+    "params_schema",
     "prepare_run_fields",
+    "run_job_parameters",
     "validate_params",
 ]
 
@@ -225,3 +227,32 @@ def check_user_params(params: Any, config: JobConfig, *, job_key: str) -> dict[s
             f"{MAX_UNVALIDATED_PARAM_KEYS}."
         )
     return dict(params)
+
+
+def run_job_parameters(run: Run) -> dict[str, str]:
+    """The job-level parameter values a run used (``job_parameters``: name, value or default)."""
+    values: dict[str, str] = {}
+    for item in run.raw.get("job_parameters") or []:
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            value = item.get("value", item.get("default"))
+            if value is not None:
+                values[item["name"]] = str(value)
+    return values
+
+
+def params_schema(config: JobConfig, key: str, get_job: Callable[[], JobInfo]) -> dict[str, Any] | None:
+    """A JSON Schema of a job's parameters, for forms (None: it takes none we can describe)."""
+    if config.params is not None:
+        return config.params.model_json_schema()
+    if config.task_type not in (TaskType.JOB, TaskType.AUTO):
+        return None
+    job = get_job()
+    if not job.parameters:
+        return None
+    return {
+        "title": f"{job.name or key} parameters",
+        "type": "object",
+        "properties": {
+            p.name: {"type": "string", "title": p.name, "default": p.default} for p in job.parameters
+        },
+    }
