@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from jobs_widgets.core.apivalues import EMPTY as _EMPTY
+from jobs_widgets.core.apivalues import as_int as _int
+from jobs_widgets.core.apivalues import as_ms as _ms
+from jobs_widgets.core.apivalues import as_str as _str
+from jobs_widgets.core.apivalues import to_datetime as _dt
 from jobs_widgets.core.outputs import RunOutput, TaskOutput
 from jobs_widgets.core.states import RunState, lifecycle_is_terminal, normalize_state
 
@@ -49,30 +54,6 @@ TASK_FIELD_TYPES: Mapping[str, str] = MappingProxyType(
 )
 _PARAM_MAPS = ("notebook_params", "python_named_params", "sql_params")
 _PARAM_LISTS = ("python_params", "jar_params", "spark_submit_params", "dbt_commands")
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _ms(value: Any) -> int | None:
-    """API times: epoch ms, with 0 meaning "not yet"."""
-    number = _int(value)
-    return number if number else None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _dt(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _task_type(task: Mapping[str, Any]) -> str | None:
@@ -219,14 +200,15 @@ class Run:
         queue = status.get("queue_details") or {}
         start, end = _ms(run.get("start_time")), _ms(run.get("end_time"))
         tasks = tuple(TaskRun.from_api(t) for t in (run.get("tasks") or []) if isinstance(t, Mapping))
+        normalized = normalize_state(state, status)
         return cls(
             run_id=_int(run.get("run_id")) or 0,
             job_id=_int(run.get("job_id")),
-            state=normalize_state(state, status),
+            state=normalized,
             life_cycle_state=_str(state.get("life_cycle_state")),
             result_state=_str(state.get("result_state")),
             status_state=_str(status.get("state")),
-            state_message=_run_message(state, details, queue, normalize_state(state, status)),
+            state_message=_run_message(state, details, queue, normalized),
             termination_code=_str(details.get("code")),
             termination_type=_str(details.get("type")),
             termination_message=_str(details.get("message")),

@@ -11,16 +11,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from jobs_widgets.core.apivalues import EMPTY as _EMPTY
+from jobs_widgets.core.apivalues import as_str as _str
 from jobs_widgets.core.states import RunState
 
 __all__ = ["RunOutput", "TaskOutput"]
-
-
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 @dataclass(frozen=True, slots=True)
