@@ -66,6 +66,7 @@ class RunFollower:
         self._runs: list[Run] = []
         self._health = OK
         self._error = ""
+        self._error_from_api = False  # the error shown came from the workspace (a success clears it)
         self._schema: dict[str, Any] | None = None
         self._pending: Pending | None = None
         self._visible = True
@@ -177,7 +178,7 @@ class RunFollower:
             if self._pending is not None:
                 raise ParamsError(f"wait for {self._pending.kind} to finish", key="kind")
             pending = Pending(kind, run_id)
-            self._pending, self._error = pending, ""
+            self._pending, self._error, self._error_from_api = pending, "", False
         self._changed()
 
         def job() -> None:
@@ -212,6 +213,7 @@ class RunFollower:
                 return
             self._pending = None
             target = f" of run {pending.run_id}" if pending.run_id is not None else ""
+            self._error_from_api = False
             self._error = (
                 f"{pending.kind.capitalize()}{target} not confirmed after {PENDING_LIMIT_S:g} s; "
                 "the workspace may still act on it (Refresh to check)"
@@ -408,8 +410,8 @@ class RunFollower:
             if self._health == health:
                 return
             self._health = health
-            if health.ok and self._error.startswith("["):  # an API error that a success just answered
-                self._error = ""
+            if health.ok and self._error_from_api:  # an API error that a success just answered
+                self._error, self._error_from_api = "", False
         self._changed()
 
     def _on_watch_error(self, listener: FollowerListener, error: BaseException) -> None:
@@ -434,6 +436,7 @@ class RunFollower:
         log.debug("panel %s: %s", self.handle.key, message)
         with self._lock:
             self._error = message[:1000]
+            self._error_from_api = isinstance(exc, JobsApiError)
         self._changed()
 
     def _changed(self) -> None:
