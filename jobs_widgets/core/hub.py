@@ -245,10 +245,7 @@ class Hub(Outcomes):
         while True:
             now = self.clock.monotonic()
             self._fire_deadlines(now)
-            for group in list(self._groups.values()):
-                if not group.in_flight and group.subs and self._group_due(group, now):
-                    group.in_flight = True
-                    runtime.spawn(self._poll(group))
+            self._start_due_polls(now)
             wake_at = self._next_wake(now)
             self._wake.clear()
             runtime.set_sleeping(True)
@@ -301,6 +298,14 @@ class Hub(Outcomes):
                     listener.deadline = None
                     self._notify(listener.on_timeout)
                     self._remove_listener(sub.key, listener)
+
+    def _start_due_polls(self, now: float) -> None:
+        """Spawn the polls that are due. A function of its own so that no local of the
+        sleeping ``_main`` keeps a dropped job (and through it a dropped registry) alive."""
+        for group in list(self._groups.values()):
+            if not group.in_flight and group.subs and self._group_due(group, now):
+                group.in_flight = True
+                self.runtime.spawn(self._poll(group))
 
     # ------------------------------------------------------------------ membership (loop thread)
     def _add_listener(self, source: RunSource, key: tuple[str, int], listener: Listener) -> None:

@@ -12,6 +12,7 @@ import itertools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -144,6 +145,21 @@ def test_dropped_registries_free_their_threads(live: Sandbox) -> None:
         del jobs
     gc.collect()
     assert _settle(baseline) == []
+
+
+def test_a_registry_dropped_after_its_run_was_polled_is_freed(live: Sandbox) -> None:
+    """The scheduler's loop once kept the last job it polled in a local across its sleep:
+    that job's handle held the dropped registry, whose runtime then never closed."""
+    live.engine.script("report", duration_s=LONG_S)
+    baseline = {t.ident for t in threading.enumerate()}
+    jobs = Jobs.from_env(config=live.config(), env=live.env(), clock=live.clock)
+    watch = jobs("report").watch(jobs("report").run_now())
+    assert next(watch).run.state.is_active  # the scheduler has polled the run's job
+    watch.close()
+    dropped = weakref.ref(jobs)
+    del jobs, watch
+    assert _settle(baseline) == []
+    assert dropped() is None
 
 
 def test_close_joins_only_its_own_threads() -> None:
