@@ -94,6 +94,10 @@ def next_interval(
         shortest = min(shortest, max(policy.min_interval, policy.batch_min))
     if run.state is RunState.TERMINATING:
         base = policy.min_interval
+    elif mode == "foreground" and run.state is RunState.PENDING:
+        # A person is looking and the cluster is starting: "Running" must show within
+        # about min_interval of the workspace saying so (setup lasts minutes, not hours).
+        base = min(longest, policy.min_interval, policy.backoff(polls - 1))
     elif hazard is None:
         base = min(longest, policy.backoff(polls - 1))
     elif hazard <= 0:

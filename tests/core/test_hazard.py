@@ -141,6 +141,17 @@ def test_modes_bound_the_interval() -> None:
         PollPolicy(mode="sometimes")
 
 
+def test_a_starting_run_in_the_foreground_is_polled_at_least_every_min_interval() -> None:
+    """Issue 16: the panel said "Pending" for 30 s after the workspace said RUNNING."""
+    policy, rng = PollPolicy(), random.Random(0)
+    starting = _run(1, "PENDING", 0)
+    gaps = [next_interval(policy, starting, None, polls=n, mode="foreground", rng=rng) for n in range(1, 40)]
+    assert max(gaps) <= policy.min_interval * (1 + policy.jitter)
+    assert gaps[0] == pytest.approx(policy.initial, rel=policy.jitter)  # still starts with the backoff
+    background = [next_interval(policy, starting, None, polls=n, mode="background", rng=rng) for n in (1, 9)]
+    assert background[1] > policy.min_interval * 2  # nobody looking: plain backoff
+
+
 class _Hub(Outcomes):
     watching = 1
 
