@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobs_widgets._facts import run_facts, waiting_verb
 from jobs_widgets._present import (
     LIMITS,
     clip,
@@ -322,8 +323,7 @@ class RunSummary(_Rich):
     def headline(self) -> str:
         run = self.run
         took = run_time(run, self.now_s)
-        verb = "took" if run.is_terminal else "running for"
-        timing = f", {verb} {took}" if took else ""
+        timing = f", {waiting_verb(run)} {took}" if took else ""
         return f"{self.key} run {run.run_id}: {state_text(run)}{timing}"
 
     def _text(self) -> str:
@@ -331,6 +331,7 @@ class RunSummary(_Rich):
         lines = [visible(self.headline())]
         if run.state_message:
             lines.append(f"  {one_line(run.state_message, LIMITS['headline_message'])}")
+        lines.extend(f"  {label}: {text}" for label, text in run_facts(run))
         if safe_url(run.run_page_url):
             lines.append(f"  {run.run_page_url}")
         if run.latest_tasks:
@@ -356,6 +357,9 @@ class RunSummary(_Rich):
         if run.state_message:
             message = one_line(run.state_message, LIMITS["headline_message"])
             parts.append(f'<div class="jw-message">{esc(message)}</div>')
+        parts.extend(
+            f'<div class="jw-fact"><b>{esc(label)}:</b> {esc(text)}</div>' for label, text in run_facts(run)
+        )
         if run.latest_tasks:
             parts.append(
                 _table_html(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from jobs_widgets._facts import run_facts
 from jobs_widgets._present import (
     LIMITS,
     busy_text,
@@ -176,6 +177,7 @@ def run_snapshot(
         **_timing(run, now_s),
         "run_page_url": safe_url(run.run_page_url),
         "params": {_text(k, LIMITS["param"]): _text(v, LIMITS["param"]) for k, v in params.items()},
+        "facts": [[label, text] for label, text in run_facts(run)],
         "tasks": [task_snapshot(t, now_s) for t in run.latest_tasks[:MAX_TASKS]],
         "failure": failure_snapshot(run, output),
     }
