@@ -25,7 +25,8 @@ from jobs_widgets._magic_wait import wait_for_run
 
 if TYPE_CHECKING:
     from jobs_widgets._render import JobRow, JobsList, Message, RunsTable, RunSummary
-    from jobs_widgets.core import JobHandle, Jobs
+    from jobs_widgets._render_nested import Nested
+    from jobs_widgets.core import JobHandle, Jobs, Run
     from jobs_widgets.widget import JobPanel
 
 __all__ = ["COMMANDS", "Command", "MagicContext", "panel_for"]
@@ -142,7 +143,26 @@ def _status(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ob
     if run is None:
         return Message(f"{handle.key} has no runs yet. Start one: %jobs run {handle.key}")
     ctx.remember_runs(handle.key, [run.run_id])
-    return RunSummary(handle.key, run, now_s=handle.workspace_time())
+    return RunSummary(handle.key, run, now_s=handle.workspace_time(), nested=_nested(handle, run))
+
+
+def _nested(handle: JobHandle, run: Run) -> Nested | None:
+    """Child runs and failed iterations under ``run`` (None when it has neither kind of task);
+    a failure to read them is said in the summary, never raised: the run itself was read."""
+    from jobs_widgets._render_nested import Nested
+    from jobs_widgets.core import JobsError
+    from jobs_widgets.core.details import child_runs, iterations
+
+    tasks = run.latest_tasks
+    for_each = [t for t in tasks if t.iterations.get("failed")]
+    if not for_each and not any(t.child_job_id is not None for t in tasks):
+        return None
+    try:
+        children = child_runs(handle, run.run_id)
+        found = {t.task_key: iterations(handle, run.run_id, t.task_key) for t in for_each}
+    except JobsError as exc:
+        return Nested(problem=f"nested runs could not be read: {exc}")
+    return Nested(children=children, iterations=found)
 
 
 def _watch(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
@@ -189,7 +209,7 @@ def _cancel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ob
 
 
 def _output(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
-    from jobs_widgets._render import OutputView
+    from jobs_widgets._render_output import OutputView
 
     handle = ctx.handle(args.key)
     run_id = _run_id(args.run_id)

@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobs_widgets._facts import run_facts, waiting_verb
 from jobs_widgets._present import (
@@ -30,8 +30,11 @@ from jobs_widgets._present import (
     tone_style,
     trace_tail,
 )
-from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskRun
+from jobs_widgets.core.models import JobInfo, Run, TaskRun
 from jobs_widgets.core.states import RunState
+
+if TYPE_CHECKING:
+    from jobs_widgets._render_nested import Nested
 
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -300,6 +303,8 @@ class RunSummary(_Rich):
     now_s: float | None = None
     """The workspace's clock (epoch seconds) for a run still going; None: the kernel's clock.
     A sped-up sandbox runs ahead of the kernel, so callers pass their registry clock's time."""
+    nested: Nested | None = None
+    """Child runs and failed iterations, when the caller read them (``%jobs status`` does)."""
 
     @property
     def state(self) -> RunState:
@@ -332,6 +337,10 @@ class RunSummary(_Rich):
         if run.state_message:
             lines.append(f"  {one_line(run.state_message, LIMITS['headline_message'])}")
         lines.extend(f"  {label}: {text}" for label, text in run_facts(run))
+        if self.nested is not None:
+            from jobs_widgets._render_nested import nested_lines
+
+            lines.extend(nested_lines(self.nested))
         if safe_url(run.run_page_url):
             lines.append(f"  {run.run_page_url}")
         if run.latest_tasks:
@@ -360,6 +369,10 @@ class RunSummary(_Rich):
         parts.extend(
             f'<div class="jw-fact"><b>{esc(label)}:</b> {esc(text)}</div>' for label, text in run_facts(run)
         )
+        if self.nested is not None:
+            from jobs_widgets._render_nested import nested_html
+
+            parts.append(nested_html(self.nested))
         if run.latest_tasks:
             parts.append(
                 _table_html(
@@ -369,62 +382,6 @@ class RunSummary(_Rich):
             )
         if self.note:
             parts.append(f"<div>{esc(self.note)}</div>")
-        return "".join(parts)
-
-
-@dataclass(repr=False)
-class OutputView(_Rich):
-    """``%jobs output``: per task, the notebook result, error, trace and logs."""
-
-    key: str
-    output: RunOutput
-
-    def _blocks(self) -> list[tuple[str, RunState, list[tuple[str, str]]]]:
-        blocks = []
-        for task in self.output.tasks:
-            items: list[tuple[str, str]] = []
-            if task.notebook_result is not None:
-                items.append(("result", visible(task.notebook_result)))
-            if task.error:
-                items.append(("error", visible(task.error)))
-            if task.error_trace:
-                items.append(("trace", tail_lines(task.error_trace)))
-            if task.logs:
-                items.append(("logs", tail_lines(task.logs)))
-            if task.info:
-                items.append(("info", visible(task.info)))
-            blocks.append((task.task_key or f"run {task.run_id}", task.state, items))
-        return blocks
-
-    def _text(self) -> str:
-        lines = [f"Output of {self.key} run {self.output.run_id} ({self.output.state.label})"]
-        for name, state, items in self._blocks():
-            lines.append(f"\n[{one_line(name)}] {state.label}")
-            if not items:
-                lines.append("  (no output)")
-            for label, text in items:
-                body = text.replace("\n", "\n    ")
-                lines.append(f"  {label}: {body}" if "\n" not in text else f"  {label}:\n    {body}")
-        return "\n".join(lines)
-
-    def _html(self) -> str:
-        parts = [
-            f"<div><b>Output of {esc(self.key)} run {self.output.run_id}</b> ({state_html(self.output.state)})</div>"
-        ]
-        for name, state, items in self._blocks():
-            parts.append(
-                f'<div class="jw-task" style="margin-top:6px"><b>{esc(name)}</b> {state_html(state)}</div>'
-            )
-            if not items:
-                parts.append("<div><i>no output</i></div>")
-            for label, text in items:
-                body = html.escape(text)
-                if label in {"trace", "logs"}:
-                    parts.append(
-                        f"<details{' open' if label == 'trace' else ''}><summary>{label}</summary><pre>{body}</pre></details>"
-                    )
-                else:
-                    parts.append(f"<div>{label}: <code>{body}</code></div>")
         return "".join(parts)
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from IPython.core.completer import provisionalcompleter
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from jobs_widgets._render import JobsList, KeyValues, Message, OutputView, RunsTable, RunSummary
+from jobs_widgets._render import JobsList, KeyValues, Message, RunsTable, RunSummary
+from jobs_widgets._render_output import OutputView
 from jobs_widgets.core import RunState
 from jobs_widgets.magics import JobsMagics, _instances
 

@@ -9,7 +9,6 @@ import pytest
 from jobs_widgets._present import _TONE_VARS, TONE_MIX, Tone, state_tone, tone_style
 from jobs_widgets._render import (
     JobsList,
-    OutputView,
     RunsTable,
     RunSummary,
     duration,
@@ -17,6 +16,7 @@ from jobs_widgets._render import (
     state_html,
     tail_lines,
 )
+from jobs_widgets._render_output import OutputView
 from jobs_widgets.core.models import Run, RunOutput, TaskOutput
 from jobs_widgets.core.states import RunState
 
