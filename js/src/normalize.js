@@ -187,6 +187,21 @@ function normalizeParams(raw) {
 }
 
 /**
+ * Fact lines: pairs of strings, at most a dozen.
+ * @param {unknown} raw
+ * @returns {Array<[string, string]>}
+ */
+function normalizeFacts(raw) {
+  if (!Array.isArray(raw)) return [];
+  /** @type {Array<[string, string]>} */
+  const facts = [];
+  for (const pair of raw.slice(0, 12)) {
+    if (Array.isArray(pair) && pair.length === 2) facts.push([text(pair[0], LIMITS.name), text(pair[1])]);
+  }
+  return facts;
+}
+
+/**
  * @param {Record<string, unknown>} t
  * @returns {TaskRun}
  */
@@ -238,6 +253,7 @@ export function normalizeRun(raw) {
     duration_ms: numOrNull(raw.duration_ms),
     run_page_url: urlOrNull(raw.run_page_url),
     params: normalizeParams(raw.params),
+    facts: normalizeFacts(raw.facts),
     tasks: tasks.filter(isObject).map(normalizeTask),
     failure: normalizeFailure(raw.failure),
   };

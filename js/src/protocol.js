@@ -89,6 +89,7 @@
  * @property {number | null} duration_ms
  * @property {string | null} run_page_url
  * @property {Record<string, string>} params
+ * @property {Array<[string, string]>} facts  [label, text] lines beyond the state ("Started", "Ended"...), worded in Python
  * @property {TaskRun[]} tasks
  * @property {Failure | null} failure
  */

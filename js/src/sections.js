@@ -14,6 +14,7 @@ import {
   buildRunLink,
   buildTaskRow,
   elapsedTitle,
+  factsText,
   runMetaText,
 } from "./view.js";
 
@@ -82,6 +83,9 @@ export function renderRun(ui, run, job, now) {
   const showMessage = message !== "" && failure?.state_message.trim() !== message;
   setText(ui.stateMessage, showMessage ? message : "");
   setShown(ui.stateMessage, showMessage);
+  const facts = run ? factsText(run) : "";
+  setText(ui.facts, facts);
+  setShown(ui.facts, facts !== "");
 
   if (changed(ui.params, run ? JSON.stringify(run.params) : "")) {
     const has = run !== null && Object.keys(run.params).length > 0;

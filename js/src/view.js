@@ -33,6 +33,7 @@ export const IDLE = Object.freeze({ state: "IDLE", label: stateLabel("IDLE"), to
  * @property {HTMLDivElement} progressBar
  * @property {HTMLElement} eta
  * @property {HTMLElement} stateMessage
+ * @property {HTMLElement} facts
  * @property {HTMLElement} params
  * @property {HTMLDivElement} health
  * @property {HTMLElement} healthMessage
@@ -98,6 +99,7 @@ export function buildSkeleton(idPrefix) {
   const eta = h("span", { class: "jw-eta" });
   const progressRow = h("div", { class: "jw-progress-row" }, progress, eta);
   const stateMessage = h("p", { class: "jw-state-message", hidden: true });
+  const facts = h("p", { class: "jw-facts", hidden: true });
   const params = h("div", { class: "jw-params", hidden: true });
 
   const healthMessage = h("span", { class: "jw-health-message" });
@@ -167,6 +169,7 @@ export function buildSkeleton(idPrefix) {
       h("div", { class: "jw-status-line" }, badge, runLinkSlot, elapsed, runMeta),
       progressRow,
       stateMessage,
+      facts,
       params,
     ),
     health,
@@ -181,7 +184,7 @@ export function buildSkeleton(idPrefix) {
 
   return {
     root, jobName, jobKey, jobLinkSlot, notifyButton, refreshButton, badge, runLinkSlot, elapsed, runMeta,
-    progressRow, progress, progressBar, eta, stateMessage, params, health, healthMessage, healthCountdown,
+    progressRow, progress, progressBar, eta, stateMessage, facts, params, health, healthMessage, healthCountdown,
     error, errorText, errorDismiss, actions, runButton, cancelButton, confirm, confirmText, confirmYes,
     confirmNo, repairButton, busy, formHost, failure, tasksSection, tasks, historySection, history, live,
   };
@@ -341,9 +344,25 @@ export function buildFailure(failure) {
 export function runMetaText(run) {
   const parts = [];
   if (run.run_name) parts.push(run.run_name);
-  const trigger = run.trigger_text || run.trigger;
-  if (trigger) parts.push(`trigger: ${trigger}`);
+  const started = run.facts.find(([label]) => label === "Started");
+  const trigger = started ? started[1] : run.trigger_text || run.trigger;
+  if (trigger) parts.push(started ? `started: ${trigger}` : `trigger: ${trigger}`);
   return parts.join(" \u00b7 ");
+}
+
+/** Facts the status card shows under the state message (the header says "Started", the chips the parameters). */
+const CARD_FACTS = new Set(["Queued", "Ended", "Repaired"]);
+
+/**
+ * The fact line of the status card: "Ended: … · Repaired: …" ("" when there is none).
+ * @param {Run} run
+ * @returns {string}
+ */
+export function factsText(run) {
+  return run.facts
+    .filter(([label]) => CARD_FACTS.has(label))
+    .map(([label, text]) => `${label}: ${text}`)
+    .join(" \u00b7 ");
 }
 
 /**

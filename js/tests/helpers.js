@@ -77,6 +77,7 @@ function runningRun() {
     termination_code: null,
     trigger: "ONE_TIME",
     trigger_text: "One time",
+    facts: [["Started", "One time, by ana@example.com"]],
     start_time: T0 - 120_000,
     start_text: "2024-05-01 11:58:00 UTC",
     end_time: null,

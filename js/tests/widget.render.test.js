@@ -153,6 +153,29 @@ describe("initial render", () => {
     ]);
     expect($$(".jw-task-detail b")).toEqual([]); // text, never HTML
   });
+
+  it("shows who started the run in the header and how it ended on the card, each once, as text", () => {
+    /** @type {Array<[string, string]>} */
+    const facts = [
+      ["Started", "One time, by ana@example.com"],
+      ["Parameters", "env=staging"],
+      ["Ended", "by the job's code or settings (client error)"],
+      ["Repaired", "once, last at <b>now</b>"],
+    ];
+    const { $, $$ } = view(new FakeModel({ run: makeRun({ facts }) }));
+    expect($(".jw-run-meta")?.textContent).toContain("started: One time, by ana@example.com");
+    expect($(".jw-facts")?.textContent).toBe(
+      "Ended: by the job's code or settings (client error) \u00b7 Repaired: once, last at <b>now</b>",
+    );
+    expect($$(".jw-facts b")).toEqual([]); // text, never HTML
+    expect($(".jw-facts")?.textContent).not.toContain("env=staging"); // the chips show parameters
+  });
+
+  it("hides the fact line when there is nothing beyond the state", () => {
+    const { $ } = view(new FakeModel({ run: makeRun({ facts: [] }) }));
+    expect($(".jw-facts")?.hidden).toBe(true);
+    expect($(".jw-run-meta")?.textContent).toContain("trigger: One time");
+  });
 });
 
 describe("updates from the model", () => {
