@@ -421,10 +421,16 @@ class Hub(Outcomes):
             else:
                 self.stats.runs_list += 1
         call = asyncio.ensure_future(self.runtime.in_thread(fn, *args))
-        done, _ = await asyncio.wait({call}, timeout=SLOW_POLL_S)
-        if not done:
-            self._slow(subs)
-        return await call
+        try:
+            done, _ = await asyncio.wait({call}, timeout=SLOW_POLL_S)
+            if not done:
+                self._slow(subs)
+            return await call
+        finally:  # the poll was cancelled (the runtime closes): its call is not left pending
+            if not call.done():
+                call.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await call
 
     def _slow(self, subs: list[WatchedRun]) -> None:
         health = Health(

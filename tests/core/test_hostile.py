@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import subprocess
@@ -262,3 +263,23 @@ def test_elapsed_is_measured_on_the_workspace_clock_under_a_day_of_skew(skew_s: 
             assert elapsed in {"0s", "1s", "2s", "3s", "4s"}, headline
         finally:
             runtime.close()
+
+
+def test_closing_during_a_stuck_poll_leaves_no_pending_task(live: Sandbox) -> None:
+    """A poll cancelled by close() left its call's task pending ("Task was destroyed but it is pending!" at exit)."""
+    live.engine.script("report", duration_s=LONG_S)
+    runtime = Runtime()
+    report = Jobs.from_env(config=live.config(), env=live.env(), runtime=runtime)("report")
+    try:
+        run_id = report.run_now()
+        live.faults.add("runs/get:hang")
+        asked = len(live.requests)
+        runtime.hub.subscribe(report, run_id, Recorder())
+        # close while the hub still waits for the answer (before it would call the call slow)
+        assert _wait_for(lambda: any(r.endpoint == "runs/get" for r in live.requests[asked:]), SLOW_POLL_S)
+        loop = runtime._loop
+        assert loop is not None
+    finally:
+        runtime.close()
+        live.faults.clear()
+    assert [t for t in asyncio.all_tasks(loop) if not t.done()] == []
