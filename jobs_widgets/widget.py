@@ -21,11 +21,13 @@ import anywidget
 import traitlets
 
 from jobs_widgets._render import RunSummary, duration, esc, inert_html, link, state_html
+from jobs_widgets._render_tasks import timeline_text
 from jobs_widgets._snapshot import build_snapshot
 from jobs_widgets.core import JobHandle, Run
-from jobs_widgets.core.follower import COMMANDS, SHOWN, RunFollower
-from jobs_widgets.core.ids import check_run_id
+from jobs_widgets.core.follower import COMMANDS, HISTORY, SHOWN, RunFollower
+from jobs_widgets.core.ids import check_limit, check_run_id
 from jobs_widgets.core.jobs import default_jobs
+from jobs_widgets.core.taskviews import matrix_view, timeline_view
 
 __all__ = ["JobPanel"]
 
@@ -79,6 +81,8 @@ class JobPanel(anywidget.AnyWidget):
     poll_mode:
         "foreground" or "background" pins how this panel's run is polled (default: the hub
         decides: foreground while the panel is visible and few runs are watched).
+    matrix_runs:
+        How many recent runs the runs x tasks matrix shows (1-1000; the history strip keeps 15).
     """
 
     _esm = _front_end("widget.js")
@@ -104,6 +108,10 @@ class JobPanel(anywidget.AnyWidget):
     """What the panel says while ``pending`` is set (which run, what it waits for)."""
     clock = traitlets.Dict().tag(sync=True)
     """The jobs' clock when the state was sent (now_ms) and its speed (rate)."""
+    timeline = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    """The shown run's task timeline (core/taskviews.py), or None."""
+    matrix = traitlets.Dict().tag(sync=True)
+    """The last ``matrix_runs`` runs x the job's tasks: a state code and a duration per cell."""
 
     def __init__(
         self,
@@ -111,6 +119,7 @@ class JobPanel(anywidget.AnyWidget):
         run_id: int | None = None,
         *,
         poll_mode: str | None = None,
+        matrix_runs: int = HISTORY,
         **kwargs: Any,
     ) -> None:
         handle = default_jobs()(handle_or_key) if isinstance(handle_or_key, str) else handle_or_key
@@ -118,9 +127,12 @@ class JobPanel(anywidget.AnyWidget):
             raise TypeError(f"JobPanel needs a JobHandle or a job key, got {type(handle_or_key).__name__}")
         if run_id is not None:
             run_id = check_run_id(run_id)
+        check_limit(matrix_runs)
         super().__init__(**kwargs)
         self._lock = threading.RLock()
-        self._follower = RunFollower(handle, run_id, on_change=_publisher(self), poll_mode=poll_mode)
+        self._follower = RunFollower(
+            handle, run_id, on_change=_publisher(self), poll_mode=poll_mode, history=matrix_runs
+        )
         self.on_msg(self._on_frontend_msg)
         self._publish()
         self._follower.start()
@@ -186,13 +198,13 @@ class JobPanel(anywidget.AnyWidget):
         """The state the front end shows, as JSON (what the synced traits hold)."""
         state = self._follower.state()
         handle = self._follower.handle
-        return build_snapshot(
+        snapshot = build_snapshot(
             key=handle.key,
             job_id=handle.job_id,
             info=state.info,
             run=state.run,
             output=state.output,
-            history=state.history,
+            history=state.history[:HISTORY],
             eta=state.eta,
             health=state.health,
             error=state.error,
@@ -202,6 +214,10 @@ class JobPanel(anywidget.AnyWidget):
             now_s=state.now_s,
             rate=state.rate,
         )
+        usual = handle.registry.hub.history.task_etas((handle.identity, handle.job_id))
+        snapshot["timeline"] = timeline_view(state.run, usual, info=state.info)  # the view ticks a running bar
+        snapshot["matrix"] = matrix_view(state.history, state.info)
+        return snapshot
 
     def _publish(self) -> None:
         """Push the traits that changed (from any thread), in one message."""
@@ -233,9 +249,17 @@ class JobPanel(anywidget.AnyWidget):
         bundle = super()._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data or {})
-        data["text/plain"] = repr(self)
-        data["text/html"] = inert_html(self._html_snapshot())
+        tasks = self._tasks_text()
+        data["text/plain"] = repr(self) + (f"\n{tasks}" if tasks else "")
+        data["text/html"] = inert_html(self._html_snapshot() + (f"<pre>{esc(tasks)}</pre>" if tasks else ""))
         return data, metadata
+
+    def _tasks_text(self) -> str:
+        """The task timeline as text, for a multi-task run only (one task says no more than the headline)."""
+        timeline = self.timeline
+        if not timeline or len(timeline.get("tasks") or ()) < 2:
+            return ""
+        return timeline_text(timeline, self.handle.workspace_time() * 1000)
 
     def _html_snapshot(self) -> str:
         """A static picture of the panel for front ends without widgets (and exports)."""

@@ -31,7 +31,7 @@ from jobs_widgets.core.follower_state import (
     Pending,
 )
 from jobs_widgets.core.handle import JobHandle
-from jobs_widgets.core.ids import check_run_id
+from jobs_widgets.core.ids import check_limit, check_run_id
 from jobs_widgets.core.models import JobInfo, Run, RunOutput
 from jobs_widgets.core.policy import check_mode
 from jobs_widgets.core.watched import OK, Health, Subscription
@@ -55,8 +55,10 @@ class RunFollower:
         *,
         on_change: Callable[[], None],
         poll_mode: str | None = None,
+        history: int = HISTORY,
     ) -> None:
         self.handle = handle
+        self.history_size = check_limit(history)  # recent runs kept (a runs x tasks matrix wants more)
         self.poll_mode = check_mode(poll_mode)  # pinned for this view (None: the hub decides)
         self._on_change = on_change
         self._lock = threading.RLock()
@@ -224,7 +226,7 @@ class RunFollower:
         run_id = self.handle.run_user_params(params or None)
         run = self.handle.get_run(run_id)
         with self._lock:
-            self._runs = [run, *[r for r in self._runs if r.run_id != run_id]][:HISTORY]
+            self._runs = [run, *[r for r in self._runs if r.run_id != run_id]][: self.history_size]
         self._show(run)
 
     def _repair(self, run_id: int) -> None:
@@ -290,7 +292,7 @@ class RunFollower:
             handle.forget_cached()
         try:
             info = handle.get_job()
-            runs = handle.list_runs(HISTORY)
+            runs = handle.list_runs(self.history_size)
             run: Run | None
             if run_id is not None:
                 run = handle.get_run(run_id)
@@ -395,7 +397,7 @@ class RunFollower:
 
     def _refresh_history(self, attempt: int = 1) -> None:
         try:
-            runs = self.handle.list_runs(HISTORY)
+            runs = self.handle.list_runs(self.history_size)
         except JobsApiError as exc:  # the run is shown; only the history is stale for now
             if not self._retry_later(attempt, exc, self._refresh_history):
                 log.debug("history of %s not refreshed: %s", self.handle.key, exc)
