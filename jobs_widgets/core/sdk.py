@@ -42,8 +42,8 @@ from jobs_widgets.core.transport import (
     check_reachable,
     deadline_adapter,
     settle,
-    workspace_offset,
 )
+from jobs_widgets.core.workspace_clock import workspace_offset
 
 __all__ = ["Gateway", "default_client", "make_client", "translate_error"]
 
