@@ -19,6 +19,7 @@ import {
 import { canRepair, runSummary, stateAnnouncement } from "./format.js";
 import { setShown, setText } from "./dom.js";
 import { buildSkeleton } from "./view.js";
+import { mountTaskViews } from "./taskviews.js";
 import { needsTicks, renderActions, renderError, renderHistory, renderJob, renderRun, renderTimes } from "./sections.js";
 import { buildParamsForm } from "./form.js";
 import { fieldsFromSchema } from "./schema.js";
@@ -109,6 +110,7 @@ function render({ model, el }) {
     return clock.now_ms + (Date.now() - receivedAt) * clock.rate;
   };
   sampleClock();
+  disposers.push(mountTaskViews({ model, root: ui.root, before: ui.historySection, idPrefix, send, now: jobsNow }));
 
   /** @returns {boolean} */
   const hasFormFields = () => fieldsFromSchema(normalizeSchema(model.get("params_schema"))).length > 0;

@@ -1,0 +1,237 @@
+// The runs x tasks matrix (issue 13): the last runs as columns (oldest left, newest
+// right), the job's tasks as rows, one cell per task run coloured by its state's tone
+// (labels and tones from rules.js, i.e. presentation.json), a duration sparkline per
+// task and one for the runs. Clicking a column (a cell or its run button) asks Python
+// to show that run (the panel's "select" command). Cells are plain divs built once
+// per shape; a state update only rewrites the attributes of the cells that changed,
+// so 200 runs x 50 tasks repaint in well under a frame.
+// Data: the `matrix` trait (jobs_widgets/core/taskviews.py matrix_view).
+
+import { h, setText } from "./dom.js";
+import { formatDuration, stateLabel, stateTone } from "./rules.js";
+
+/** Bars in a sparkline (the most recent runs). */
+export const SPARK_BARS = 40;
+
+/**
+ * @typedef {object} MatrixRun
+ * @property {number} run_id
+ * @property {string} state
+ * @property {number | null} duration_ms
+ */
+/**
+ * @typedef {object} Matrix
+ * @property {string[]} states
+ * @property {MatrixRun[]} runs
+ * @property {string[]} tasks
+ * @property {number[][]} cells
+ * @property {(number | null)[][]} durations
+ */
+
+/** @param {unknown} v */
+const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/**
+ * The `matrix` trait held to its shape (rows cut or padded to the runs).
+ * @param {unknown} raw
+ * @returns {Matrix}
+ */
+export function normalizeMatrix(raw) {
+  const m = /** @type {Record<string, any>} */ (raw && typeof raw === "object" ? raw : {});
+  const states = Array.isArray(m.states) ? m.states.map(String) : [];
+  const runs = (Array.isArray(m.runs) ? m.runs : [])
+    .filter((/** @type {any} */ r) => r && num(r.run_id) !== null)
+    .map((/** @type {any} */ r) => ({ run_id: r.run_id, state: String(r.state ?? "UNKNOWN"), duration_ms: num(r.duration_ms) }));
+  const tasks = Array.isArray(m.tasks) ? m.tasks.map(String) : [];
+  /** @param {unknown} row @param {(v: unknown) => any} each */
+  const fit = (row, each) => runs.map((_, i) => each(Array.isArray(row) ? row[i] : null));
+  return {
+    states,
+    runs,
+    tasks,
+    cells: tasks.map((_, t) => fit(Array.isArray(m.cells) ? m.cells[t] : null, (v) => num(v) ?? -1)),
+    durations: tasks.map((_, t) => fit(Array.isArray(m.durations) ? m.durations[t] : null, num)),
+  };
+}
+
+/**
+ * A sparkline of the last `SPARK_BARS` durations: one bar per run, its height the
+ * duration against the longest (a gap where unknown). Spans, not SVG: the panel's
+ * DOM stays inert (no svg, img, script).
+ * @param {(number | null)[]} values
+ * @param {string} label
+ */
+export function sparkline(values, label) {
+  const recent = values.slice(-SPARK_BARS);
+  const known = /** @type {number[]} */ (recent.filter((v) => v !== null));
+  const top = known.length ? Math.max(...known) : 0;
+  const bars = recent.map((v) =>
+    v === null || top <= 0
+      ? h("span", { class: "jw-mx-spark-bar jw-mx-spark-bar--gap" })
+      : h("span", { class: "jw-mx-spark-bar", style: `height:${Math.max(8, Math.round((100 * v) / top))}%` }),
+  );
+  return h("span", { class: "jw-mx-spark", role: "img", "aria-label": label }, ...bars);
+}
+
+/** @param {(number | null)[]} values */
+function sparkLabel(values) {
+  const known = /** @type {number[]} */ (values.filter((v) => v !== null)).sort((a, b) => a - b);
+  if (!known.length) return "no durations yet";
+  const mid = known[Math.floor(known.length / 2)];
+  return `durations: median ${formatDuration(mid)}, longest ${formatDuration(known[known.length - 1])}`;
+}
+
+/**
+ * A matrix view. `update(trait, shownRunId)` redraws (rebuilding only when the shape
+ * changed); `onSelect(runId)` is called when the user picks a run.
+ * @param {{ onSelect: (runId: number) => void }} options
+ */
+export function createMatrix({ onSelect }) {
+  const summary = h("p", { class: "jw-mx-summary" });
+  const grid = h("div", { class: "jw-mx-grid", role: "grid", "aria-label": "Recent runs by task" });
+  const scroller = h("div", { class: "jw-mx-scroll" }, grid);
+  const el = h("div", { class: "jw-matrix" }, summary, scroller);
+  /** @type {Matrix | null} */
+  let data = null;
+  let shape = "";
+  /** @type {HTMLElement[][]} */
+  let cellEls = [];
+  /** @type {HTMLButtonElement[]} */
+  let runButtons = [];
+  /** @type {Element[]} */
+  let sparks = [];
+  let shown = /** @type {number | null} */ (null);
+  let focusCol = -1;
+
+  /** @param {Matrix} m @param {number} t @param {number} r */
+  const cellText = (m, t, r) => {
+    const code = m.cells[t][r];
+    const run = m.runs[r];
+    if (code < 0) return `${m.tasks[t]} in run ${run.run_id}: did not run`;
+    const took = m.durations[t][r];
+    return `${m.tasks[t]} in run ${run.run_id}: ${stateLabel(m.states[code])}${took !== null ? `, ${formatDuration(took)}` : ""}`;
+  };
+  /** @param {MatrixRun} run */
+  const runText = (run) =>
+    `Run ${run.run_id}: ${stateLabel(run.state)}${run.duration_ms !== null ? `, ${formatDuration(run.duration_ms)}` : ""}`;
+
+  /** @param {Matrix} m */
+  const build = (m) => {
+    const cols = m.runs.length;
+    grid.style.setProperty("--jw-mx-cols", String(cols));
+    focusCol = cols - 1;
+    runButtons = m.runs.map((_, r) =>
+      h("button", { type: "button", class: "jw-mx-run", "data-col": r, tabindex: r === focusCol ? 0 : -1 }),
+    );
+    const runSpark = sparkline(m.runs.map((r) => r.duration_ms), `Run ${sparkLabel(m.runs.map((r) => r.duration_ms))}`);
+    /** @type {HTMLElement[]} */
+    const rows = [
+      h("div", { class: "jw-mx-row jw-mx-row--runs", role: "row" },
+        h("span", { class: "jw-mx-head", role: "rowheader" }, h("span", { class: "jw-mx-key" }, "Run"), runSpark),
+        h("span", { class: "jw-mx-cells", role: "gridcell" }, ...runButtons)),
+    ];
+    sparks = [runSpark];
+    cellEls = m.tasks.map((task, t) => {
+      const spark = sparkline(m.durations[t], `${task} ${sparkLabel(m.durations[t])}`);
+      sparks.push(spark);
+      const cells = m.runs.map((_, r) => h("span", { class: "jw-mx-cell", "data-col": r }));
+      rows.push(
+        h("div", { class: "jw-mx-row", role: "row", "data-task": task },
+          h("span", { class: "jw-mx-head", role: "rowheader", title: task }, h("span", { class: "jw-mx-key" }, task), spark),
+          h("span", { class: "jw-mx-cells", role: "gridcell" }, ...cells)),
+      );
+      return cells;
+    });
+    grid.replaceChildren(...rows);
+  };
+
+  /** Write what changed since the last paint (all of it after a rebuild). @param {Matrix} m @param {Matrix | null} before */
+  const paint = (m, before) => {
+    for (let r = 0; r < m.runs.length; r++) {
+      const run = m.runs[r];
+      const old = before?.runs[r];
+      if (!old || old.state !== run.state || old.duration_ms !== run.duration_ms || old.run_id !== run.run_id) {
+        const b = runButtons[r];
+        b.dataset.tone = stateTone(run.state);
+        b.dataset.runId = String(run.run_id);
+        b.setAttribute("aria-label", runText(run));
+        b.title = runText(run);
+      }
+      for (let t = 0; t < m.tasks.length; t++) {
+        const code = m.cells[t][r];
+        if (before && before.cells[t][r] === code && before.durations[t][r] === m.durations[t][r] && old?.run_id === run.run_id) continue;
+        const cell = cellEls[t][r];
+        if (code < 0) cell.removeAttribute("data-tone");
+        else cell.dataset.tone = stateTone(m.states[code]);
+        cell.title = cellText(m, t, r);
+      }
+    }
+  };
+
+  const markShown = () => {
+    if (!data) return;
+    data.runs.forEach((run, r) => runButtons[r].classList.toggle("jw-mx-run--shown", run.run_id === shown));
+  };
+
+  /** @param {unknown} raw @param {number | null} shownRunId */
+  const update = (raw, shownRunId) => {
+    const m = normalizeMatrix(raw);
+    const nextShape = `${m.runs.length}|${m.tasks.join("\u0000")}|${m.runs.map((r) => r.run_id).join(",")}`;
+    const rebuilt = nextShape !== shape;
+    if (rebuilt) {
+      build(m);
+      shape = nextShape;
+    } else {
+      const runDurations = m.runs.map((r) => r.duration_ms);
+      if (data && data.runs.some((r, i) => r.duration_ms !== runDurations[i])) {
+        const fresh = sparkline(runDurations, `Run ${sparkLabel(runDurations)}`);
+        sparks[0].replaceWith(fresh);
+        sparks[0] = fresh;
+      }
+      m.tasks.forEach((task, t) => {
+        if (data && data.durations[t].some((v, i) => v !== m.durations[t][i])) {
+          const fresh = sparkline(m.durations[t], `${task} ${sparkLabel(m.durations[t])}`);
+          sparks[t + 1].replaceWith(fresh);
+          sparks[t + 1] = fresh;
+        }
+      });
+    }
+    paint(m, rebuilt ? null : data);
+    const before = data;
+    data = m;
+    shown = shownRunId;
+    markShown();
+    const failed = m.runs.filter((r) => stateTone(r.state) === "error").length;
+    setText(
+      summary,
+      m.runs.length ? `${m.runs.length} runs x ${m.tasks.length} tasks, oldest left${failed ? `, ${failed} failed` : ""}. Pick a run to show it.` : "No runs yet.",
+    );
+    if (rebuilt && before === null) scroller.scrollLeft = scroller.scrollWidth;
+  };
+
+  /** @param {number} col */
+  const select = (col) => {
+    const run = data?.runs[col];
+    if (run) onSelect(run.run_id);
+  };
+
+  grid.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target.closest("[data-col]") : null;
+    if (target instanceof HTMLElement && grid.contains(target)) select(Number(target.dataset.col));
+  });
+  grid.addEventListener("keydown", (/** @type {KeyboardEvent} */ event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLButtonElement) || !runButtons.length) return;
+    const col = Number(target.dataset.col);
+    const moves = /** @type {Record<string, number>} */ ({ ArrowLeft: col - 1, ArrowRight: col + 1, Home: 0, End: runButtons.length - 1 });
+    if (!(event.key in moves)) return;
+    const next = Math.max(0, Math.min(runButtons.length - 1, moves[event.key]));
+    runButtons[focusCol]?.setAttribute("tabindex", "-1");
+    focusCol = next;
+    runButtons[next].setAttribute("tabindex", "0");
+    runButtons[next].focus();
+    event.preventDefault();
+  });
+
+  return { el, update };
+}
