@@ -65,7 +65,7 @@ def timeline_text(timeline: Mapping[str, Any] | None, now_ms: float | None = Non
     lines = []
     for bar in bars[:MAX_ROWS]:
         took = _elapsed(bar, now_ms)
-        words = [_label(bar["state"])]
+        words = [bar.get("label") or _label(bar["state"])]
         if took is not None and bar.get("start_ms") is not None:
             words.append(format_duration_ms(took))
         usual = bar.get("usual_ms")
@@ -88,12 +88,17 @@ def matrix_text(matrix: Mapping[str, Any], runs: int = 20) -> str:
     keys: list[str] = list(matrix.get("tasks") or [])
     if not keys or not matrix.get("runs"):
         return ""
-    states: list[str] = list(matrix["states"])
+    outcomes: list[list[str]] = list(matrix["outcomes"])
+    states = [o[0] for o in outcomes]
     shown = len(matrix["runs"][-runs:])
     legend = "  ".join(f"{mark} {_label(state)}" for state, mark in MARKS.items() if state in states)
+    # An outcome the state words differently ("Upstream failed" is not "Skipped") is ".".
+    marks_of = [
+        MARKS.get(state, ".") if label in ("", _label(state)) else "." for state, label, _ in outcomes
+    ]
     lines = [f"last {shown} runs, oldest first: {legend}  . other  (blank: did not run)"]
     for key, row in list(zip(keys, matrix["cells"], strict=False))[:MAX_ROWS]:
-        marks = "".join(" " if code < 0 else MARKS.get(states[code], ".") for code in row[-runs:])
+        marks = "".join(" " if code < 0 else marks_of[code] for code in row[-runs:])
         lines.append(f"{clip(key, KEY_WIDTH).ljust(KEY_WIDTH)} {marks}")
     if len(keys) > MAX_ROWS:
         lines.append(f"… and {len(keys) - MAX_ROWS} more tasks")

@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 import anywidget
 import traitlets
 
+from jobs_widgets._present import outcome
 from jobs_widgets._render import RunSummary, duration, esc, inert_html, link, state_html
 from jobs_widgets._render_tasks import timeline_text
 from jobs_widgets._snapshot import build_snapshot
@@ -215,8 +216,10 @@ class JobPanel(anywidget.AnyWidget):
             rate=state.rate,
         )
         usual = handle.registry.hub.history.task_etas((handle.identity, handle.job_id))
-        snapshot["timeline"] = timeline_view(state.run, usual, info=state.info)  # the view ticks a running bar
-        snapshot["matrix"] = matrix_view(state.history, state.info)
+        snapshot["timeline"] = timeline_view(
+            state.run, usual, info=state.info, outcome=outcome
+        )  # the view ticks a running bar
+        snapshot["matrix"] = matrix_view(state.history, state.info, outcome)
         return snapshot
 
     def _publish(self) -> None:

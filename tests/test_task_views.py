@@ -145,7 +145,7 @@ def test_matrix_columns_oldest_first_with_codes_durations_and_missing_cells() ->
     new = _run(2, [_task("a", 21, "SUCCESS", 9000, 10_000)], start=9000)
     view = matrix_view([new, old])  # runs/list order: newest first
     assert [r["run_id"] for r in view["runs"]] == [1, 2] and view["tasks"] == ["a", "b"]
-    states = view["states"]
+    states = [o[0] for o in view["outcomes"]]
     assert [states[c] for c in view["cells"][0]] == ["SUCCEEDED", "SUCCEEDED"]
     assert states[view["cells"][1][0]] == "FAILED" and view["cells"][1][1] == -1
     assert view["durations"][0] == [3000, 1000] and view["durations"][1] == [1000, None]
@@ -198,3 +198,30 @@ def test_panel_timeline_follows_a_running_run_to_its_end(world: World) -> None:
 def test_matrix_runs_is_checked(world: World) -> None:
     with pytest.raises(ParamsError, match="limit must be an integer from 1 to 1000"):
         JobPanel(world.jobs("etl"), matrix_runs=0)
+
+
+def test_views_word_outcomes_as_the_panel_does() -> None:
+    from jobs_widgets._present import outcome
+
+    run = _run(
+        3,
+        [
+            _task("a", 31, "FAILED", 1000, 2000),
+            _task("b", 32, "UPSTREAM_FAILED", 2000, 2000, depends_on=[{"task_key": "a"}]),
+        ],
+        "FAILED",
+    )
+    timeline = timeline_view(run, {}, outcome=outcome)
+    assert timeline is not None
+    assert [(b["label"], b["tone"]) for b in timeline["tasks"]] == [
+        ("Failed", "error"),
+        ("Upstream failed", "neutral"),
+    ]
+    view = matrix_view([run], outcome=outcome)
+    assert [view["outcomes"][row[0]][1:] for row in view["cells"]] == [
+        ["Failed", "error"],
+        ["Upstream failed", "neutral"],
+    ]
+    assert view["runs"][0]["label"] == "Failed"
+    assert matrix_text(view).splitlines()[1:] == ["a                  x", "b                  ."]
+    assert "Upstream failed" in timeline_text(timeline)

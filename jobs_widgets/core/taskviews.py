@@ -18,14 +18,22 @@ state names and turns them into labels and tones from the one table in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from jobs_widgets.core.apivalues import as_int
 from jobs_widgets.core.models import JobInfo, Run, TaskRun
 from jobs_widgets.core.states import RunState
 
-__all__ = ["MATRIX_RUNS", "MATRIX_TASKS", "PHASES", "TIMELINE_TASKS", "matrix_view", "timeline_view"]
+__all__ = [
+    "MATRIX_RUNS",
+    "MATRIX_TASKS",
+    "PHASES",
+    "TIMELINE_TASKS",
+    "Outcome",
+    "matrix_view",
+    "timeline_view",
+]
 
 #: The phases of a task run, in order, as the Jobs API names their durations.
 PHASES = ("queue", "setup", "execution", "cleanup")
@@ -34,8 +42,17 @@ TIMELINE_TASKS = 1000
 #: Most runs and tasks a matrix carries.
 MATRIX_RUNS = 500
 MATRIX_TASKS = 200
-#: State codes of matrix cells: an index into this tuple (-1: the task did not run).
-STATES: tuple[str, ...] = tuple(state.value for state in RunState)
+#: How a view words a run or task: (label, tone). The notebook layer passes
+#: ``jobs_widgets._present.outcome`` (which refines a state by the API's own result:
+#: "Upstream failed", "Excluded"...); without it, a view words the state itself.
+Outcome = Callable[[Run | TaskRun], tuple[str, str]]
+
+
+def _worded(item: Run | TaskRun, outcome: Outcome | None) -> dict[str, str]:
+    if outcome is None:
+        return {}
+    label, tone = outcome(item)
+    return {"label": label, "tone": tone}
 
 
 class UsualDuration(Protocol):
@@ -99,7 +116,11 @@ def _elapsed_ms(task: TaskRun, now_ms: float | None) -> int | None:
 
 
 def _bar(
-    task: TaskRun, raw: Mapping[str, Any] | None, usual: UsualDuration | None, now_ms: float | None
+    task: TaskRun,
+    raw: Mapping[str, Any] | None,
+    usual: UsualDuration | None,
+    now_ms: float | None,
+    outcome: Outcome | None,
 ) -> dict[str, Any]:
     elapsed = _elapsed_ms(task, now_ms)
     usual_ms = round(usual.p50 * 1000) if usual is not None else None
@@ -107,6 +128,7 @@ def _bar(
     return {
         "key": task.task_key,
         "state": task.state.value,
+        **_worded(task, outcome),
         "start_ms": task.start_ms,
         "end_ms": task.end_ms if task.is_terminal else None,
         "elapsed_ms": elapsed,
@@ -127,6 +149,7 @@ def timeline_view(
     *,
     info: JobInfo | None = None,
     now_ms: float | None = None,
+    outcome: Outcome | None = None,
 ) -> dict[str, Any] | None:
     """The shown run's task timeline (None without a run); ``usual`` maps task keys to history.
 
@@ -146,7 +169,7 @@ def timeline_view(
         task = tasks.get(key)
         if task is None:
             task = TaskRun(task_key=key, run_id=None, state=RunState.PENDING, depends_on=tuple(depends[key]))
-        bars.append(_bar(task, raws.get((task.task_key, task.run_id)), usual.get(key), now_ms))
+        bars.append(_bar(task, raws.get((task.task_key, task.run_id)), usual.get(key), now_ms, outcome))
     starts = [b["start_ms"] for b in bars if b["start_ms"]]
     ends = [b["start_ms"] + b["elapsed_ms"] for b in bars if b["start_ms"] and b["elapsed_ms"] is not None]
     start = run.start_ms or (min(starts) if starts else None)
@@ -158,6 +181,7 @@ def timeline_view(
     return {
         "run_id": run.run_id,
         "state": run.state.value,
+        **_worded(run, outcome),
         "is_terminal": run.is_terminal,
         "start_ms": start,
         "end_ms": end,
@@ -166,10 +190,13 @@ def timeline_view(
     }
 
 
-def matrix_view(runs: Iterable[Run], info: JobInfo | None = None) -> dict[str, Any]:
+def matrix_view(
+    runs: Iterable[Run], info: JobInfo | None = None, outcome: Outcome | None = None
+) -> dict[str, Any]:
     """Runs x tasks: ``runs`` (newest first, as listed) become columns oldest first.
 
-    ``cells[t][r]`` is an index into ``states`` (-1: task ``t`` has no run in run ``r``);
+    ``cells[t][r]`` is an index into ``outcomes`` (-1: task ``t`` has no run in run ``r``),
+    each ``[state, label, tone]`` (label and tone "" without ``outcome``: the view words the state);
     ``durations[t][r]`` its duration in ms (None while unknown). Row order: the job's
     tasks in dependency order, then keys seen only in past runs (tasks since removed).
     """
@@ -179,7 +206,17 @@ def matrix_view(runs: Iterable[Run], info: JobInfo | None = None) -> dict[str, A
         for task in run.latest_tasks:
             depends.setdefault(task.task_key, task.depends_on)
     keys = dependency_order(list(depends), depends)[:MATRIX_TASKS]
-    code = {state: i for i, state in enumerate(STATES)}
+    outcomes: list[list[str]] = []
+    code: dict[tuple[str, ...], int] = {}
+
+    def code_of(task: TaskRun) -> int:
+        worded = _worded(task, outcome)
+        key = (task.state.value, worded.get("label", ""), worded.get("tone", ""))
+        if key not in code:
+            code[key] = len(outcomes)
+            outcomes.append(list(key))
+        return code[key]
+
     latest = [{t.task_key: t for t in run.latest_tasks} for run in columns]
     cells: list[list[int]] = []
     durations: list[list[int | None]] = []
@@ -188,7 +225,7 @@ def matrix_view(runs: Iterable[Run], info: JobInfo | None = None) -> dict[str, A
         took: list[int | None] = []
         for tasks in latest:
             cell = tasks.get(key)
-            row.append(-1 if cell is None else code[cell.state.value])
+            row.append(-1 if cell is None else code_of(cell))
             took.append(
                 round(cell.duration_s * 1000)
                 if cell is not None and cell.is_terminal and cell.duration_s
@@ -197,11 +234,12 @@ def matrix_view(runs: Iterable[Run], info: JobInfo | None = None) -> dict[str, A
         cells.append(row)
         durations.append(took)
     return {
-        "states": list(STATES),
+        "outcomes": outcomes,
         "runs": [
             {
                 "run_id": run.run_id,
                 "state": run.state.value,
+                **_worded(run, outcome),
                 "start_ms": run.start_ms,
                 "duration_ms": round(run.duration_s * 1000) if run.is_terminal and run.duration_s else None,
             }

@@ -8,7 +8,7 @@
 // Data: the `matrix` trait (jobs_widgets/core/taskviews.py matrix_view).
 
 import { h, setText } from "./dom.js";
-import { formatDuration, stateLabel, stateTone } from "./rules.js";
+import { formatDuration, stateLabel, stateTone, toneOr } from "./rules.js";
 
 /** Bars in a sparkline (the most recent runs). */
 export const SPARK_BARS = 40;
@@ -18,10 +18,16 @@ export const SPARK_BARS = 40;
  * @property {number} run_id
  * @property {string} state
  * @property {number | null} duration_ms
+ * @property {string} label
+ * @property {import("./rules.js").Tone} tone
+ */
+/**
+ * How a cell reads: Python's words (`_present.outcome`) where given, else its state's.
+ * @typedef {{ state: string, label: string, tone: import("./rules.js").Tone }} Worded
  */
 /**
  * @typedef {object} Matrix
- * @property {string[]} states
+ * @property {Worded[]} outcomes
  * @property {MatrixRun[]} runs
  * @property {string[]} tasks
  * @property {number[][]} cells
@@ -38,18 +44,30 @@ const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
  */
 export function normalizeMatrix(raw) {
   const m = /** @type {Record<string, any>} */ (raw && typeof raw === "object" ? raw : {});
-  const states = Array.isArray(m.states) ? m.states.map(String) : [];
+  /** @param {unknown} state @param {unknown} label @param {unknown} tone @returns {Worded} */
+  const worded = (state, label, tone) => ({
+    state: String(state ?? "UNKNOWN"),
+    label: typeof label === "string" && label ? label : stateLabel(state),
+    tone: toneOr(tone, stateTone(state)),
+  });
+  const outcomes = (Array.isArray(m.outcomes) ? m.outcomes : []).map((/** @type {any} */ o) =>
+    Array.isArray(o) ? worded(o[0], o[1], o[2]) : worded("UNKNOWN", "", ""));
   const runs = (Array.isArray(m.runs) ? m.runs : [])
     .filter((/** @type {any} */ r) => r && num(r.run_id) !== null)
-    .map((/** @type {any} */ r) => ({ run_id: r.run_id, state: String(r.state ?? "UNKNOWN"), duration_ms: num(r.duration_ms) }));
+    .map((/** @type {any} */ r) => ({ run_id: r.run_id, duration_ms: num(r.duration_ms), ...worded(r.state, r.label, r.tone) }));
   const tasks = Array.isArray(m.tasks) ? m.tasks.map(String) : [];
   /** @param {unknown} row @param {(v: unknown) => any} each */
   const fit = (row, each) => runs.map((_, i) => each(Array.isArray(row) ? row[i] : null));
   return {
-    states,
+    outcomes,
     runs,
     tasks,
-    cells: tasks.map((_, t) => fit(Array.isArray(m.cells) ? m.cells[t] : null, (v) => num(v) ?? -1)),
+    cells: tasks.map((_, t) =>
+      fit(Array.isArray(m.cells) ? m.cells[t] : null, (v) => {
+        const code = num(v);
+        return code !== null && code >= 0 && code < outcomes.length ? code : -1;
+      }),
+    ),
     durations: tasks.map((_, t) => fit(Array.isArray(m.durations) ? m.durations[t] : null, num)),
   };
 }
@@ -71,6 +89,15 @@ export function sparkline(values, label) {
       : h("span", { class: "jw-mx-spark-bar", style: `height:${Math.max(8, Math.round((100 * v) / top))}%` }),
   );
   return h("span", { class: "jw-mx-spark", role: "img", "aria-label": label }, ...bars);
+}
+
+/**
+ * Whether two cells read the same (codes index each message's own outcomes list).
+ * @param {Worded | undefined} a
+ * @param {Worded | undefined} b
+ */
+function sameOutcome(a, b) {
+  return a === b || (a !== undefined && b !== undefined && a.label === b.label && a.tone === b.tone);
 }
 
 /** @param {(number | null)[]} values */
@@ -102,6 +129,7 @@ export function createMatrix({ onSelect }) {
   let sparks = [];
   let shown = /** @type {number | null} */ (null);
   let focusCol = -1;
+  const cellTemplate = h("span", { class: "jw-mx-cell" });
 
   /** @param {Matrix} m @param {number} t @param {number} r */
   const cellText = (m, t, r) => {
@@ -109,11 +137,11 @@ export function createMatrix({ onSelect }) {
     const run = m.runs[r];
     if (code < 0) return `${m.tasks[t]} in run ${run.run_id}: did not run`;
     const took = m.durations[t][r];
-    return `${m.tasks[t]} in run ${run.run_id}: ${stateLabel(m.states[code])}${took !== null ? `, ${formatDuration(took)}` : ""}`;
+    return `${m.tasks[t]} in run ${run.run_id}: ${m.outcomes[code].label}${took !== null ? `, ${formatDuration(took)}` : ""}`;
   };
   /** @param {MatrixRun} run */
   const runText = (run) =>
-    `Run ${run.run_id}: ${stateLabel(run.state)}${run.duration_ms !== null ? `, ${formatDuration(run.duration_ms)}` : ""}`;
+    `Run ${run.run_id}: ${run.label}${run.duration_ms !== null ? `, ${formatDuration(run.duration_ms)}` : ""}`;
 
   /** @param {Matrix} m */
   const build = (m) => {
@@ -134,7 +162,12 @@ export function createMatrix({ onSelect }) {
     cellEls = m.tasks.map((task, t) => {
       const spark = sparkline(m.durations[t], `${task} ${sparkLabel(m.durations[t])}`);
       sparks.push(spark);
-      const cells = m.runs.map((_, r) => h("span", { class: "jw-mx-cell", "data-col": r }));
+      // 10,000 cells: cloned from one (h() checks attributes; these are constants and numbers).
+      const cells = m.runs.map((_, r) => {
+        const cell = /** @type {HTMLElement} */ (cellTemplate.cloneNode(false));
+        cell.dataset.col = String(r);
+        return cell;
+      });
       rows.push(
         h("div", { class: "jw-mx-row", role: "row", "data-task": task },
           h("span", { class: "jw-mx-head", role: "rowheader", title: task }, h("span", { class: "jw-mx-key" }, task), spark),
@@ -150,20 +183,22 @@ export function createMatrix({ onSelect }) {
     for (let r = 0; r < m.runs.length; r++) {
       const run = m.runs[r];
       const old = before?.runs[r];
-      if (!old || old.state !== run.state || old.duration_ms !== run.duration_ms || old.run_id !== run.run_id) {
+      if (!old || old.label !== run.label || old.tone !== run.tone || old.duration_ms !== run.duration_ms || old.run_id !== run.run_id) {
         const b = runButtons[r];
-        b.dataset.tone = stateTone(run.state);
+        b.dataset.tone = run.tone;
         b.dataset.runId = String(run.run_id);
         b.setAttribute("aria-label", runText(run));
         b.title = runText(run);
       }
       for (let t = 0; t < m.tasks.length; t++) {
         const code = m.cells[t][r];
-        if (before && before.cells[t][r] === code && before.durations[t][r] === m.durations[t][r] && old?.run_id === run.run_id) continue;
+        const same = before && old?.run_id === run.run_id && before.durations[t][r] === m.durations[t][r]
+          && sameOutcome(before.outcomes[before.cells[t][r]], m.outcomes[code]);
+        if (same) continue;
         const cell = cellEls[t][r];
         if (code < 0) cell.removeAttribute("data-tone");
-        else cell.dataset.tone = stateTone(m.states[code]);
-        cell.title = cellText(m, t, r);
+        else cell.dataset.tone = m.outcomes[code].tone;
+        if (cell.title) cell.title = cellText(m, t, r); // else set on first hover (see below)
       }
     }
   };
@@ -201,7 +236,7 @@ export function createMatrix({ onSelect }) {
     data = m;
     shown = shownRunId;
     markShown();
-    const failed = m.runs.filter((r) => stateTone(r.state) === "error").length;
+    const failed = m.runs.filter((r) => r.tone === "error").length;
     setText(
       summary,
       m.runs.length ? `${m.runs.length} runs x ${m.tasks.length} tasks, oldest left${failed ? `, ${failed} failed` : ""}. Pick a run to show it.` : "No runs yet.",
@@ -215,6 +250,15 @@ export function createMatrix({ onSelect }) {
     if (run) onSelect(run.run_id);
   };
 
+  // A cell's tooltip is written when the pointer first reaches it: building 10,000
+  // strings up front would double the matrix's render time for tooltips few will see.
+  grid.addEventListener("pointerover", (event) => {
+    const cell = event.target instanceof HTMLElement && event.target.classList.contains("jw-mx-cell") ? event.target : null;
+    const row = cell?.closest("[data-task]");
+    if (!cell || !row || !data) return;
+    const t = data.tasks.indexOf(/** @type {HTMLElement} */ (row).dataset.task ?? "");
+    if (t >= 0) cell.title = cellText(data, t, Number(cell.dataset.col));
+  });
   grid.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target.closest("[data-col]") : null;
     if (target instanceof HTMLElement && grid.contains(target)) select(Number(target.dataset.col));

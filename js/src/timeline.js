@@ -7,7 +7,7 @@
 // tones from rules.js (presentation.json), never a second copy.
 
 import { h, setText } from "./dom.js";
-import { formatDuration, stateLabel, stateTone } from "./rules.js";
+import { formatDuration, stateLabel, stateTone, toneOr } from "./rules.js";
 
 export const ROW_PX = 24;
 /** Rows drawn when the viewport has no height yet (not laid out, or a test DOM). */
@@ -19,6 +19,8 @@ const PHASES = /** @type {const} */ (["queue", "setup", "execution", "cleanup"])
  * @typedef {object} Bar
  * @property {string} key
  * @property {string} state
+ * @property {string} label   Python's words for it (`_present.outcome`), else its state's
+ * @property {import("./rules.js").Tone} tone
  * @property {number | null} start_ms
  * @property {number | null} end_ms
  * @property {number | null} elapsed_ms
@@ -66,6 +68,8 @@ export function normalizeTimeline(raw) {
       .map((/** @type {any} */ b) => ({
         key: b.key,
         state: typeof b.state === "string" ? b.state : "UNKNOWN",
+        label: typeof b.label === "string" && b.label ? b.label : stateLabel(b.state),
+        tone: toneOr(b.tone, stateTone(b.state)),
         start_ms: num(b.start_ms),
         end_ms: num(b.end_ms),
         elapsed_ms: num(b.elapsed_ms),
@@ -97,7 +101,7 @@ export function barElapsed(bar, now) {
  */
 export function barText(bar, now) {
   const took = barElapsed(bar, now);
-  const parts = [`${bar.key}: ${stateLabel(bar.state)}`];
+  const parts = [`${bar.key}: ${bar.label}`];
   if (took !== null) parts.push(formatDuration(took));
   if (bar.usual_ms !== null) parts.push(`usual ${formatDuration(bar.usual_ms)}`);
   if (isSlow(bar, now)) parts.push("slower than usual");
@@ -147,7 +151,7 @@ function buildRow(bar, now, span) {
     const [start, width] = span;
     const barEl = h("div", {
       class: `jw-tl-bar${isSlow(bar, now) ? " jw-tl-bar--slow" : ""}`,
-      "data-tone": stateTone(bar.state),
+      "data-tone": bar.tone,
       style: `left:${pct(bar.start_ms - start, width)};width:${pct(Math.max(took, width / 400), width)}`,
     });
     const phases = bar.phases;
@@ -167,7 +171,7 @@ function buildRow(bar, now, span) {
     }
   }
   const it = bar.iterations;
-  const note = [took !== null ? formatDuration(took) : stateLabel(bar.state)];
+  const note = [took !== null ? formatDuration(took) : bar.label];
   if (it && it.total) note.push(`${it.completed ?? 0}/${it.total}`);
   if (isSlow(bar, now)) note.push("slow");
   const text = barText(bar, now);
@@ -181,7 +185,7 @@ function buildRow(bar, now, span) {
       bar.depends_on.length ? h("span", { class: "jw-tl-deps" }, `after ${bar.depends_on.join(", ")}`) : null,
     ),
     track,
-    h("span", { class: "jw-tl-note", "data-tone": stateTone(bar.state) }, note.join(" · ")),
+    h("span", { class: "jw-tl-note", "data-tone": bar.tone }, note.join(" · ")),
   );
 }
 

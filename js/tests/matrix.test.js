@@ -11,7 +11,7 @@ const code = (/** @type {string} */ s) => STATES.indexOf(s);
 /** The `matrix` trait (core/taskviews.py matrix_view) of `runs` runs x `tasks` tasks. */
 function matrix(runs = 3, tasks = 2) {
   return {
-    states: STATES,
+    outcomes: STATES.map((s) => [s, "", ""]),
     runs: Array.from({ length: runs }, (_, r) => ({
       run_id: 100 + r, state: r === 1 ? "FAILED" : "SUCCEEDED", start_ms: T0 + r * 60_000, duration_ms: 60_000 + r * 1000,
     })),
@@ -21,6 +21,9 @@ function matrix(runs = 3, tasks = 2) {
     durations: Array.from({ length: tasks }, (_, t) => Array.from({ length: runs }, (_, r) => 1000 * (t + 1) + r)),
   };
 }
+
+/** A pointer reaching `el` (tooltips of cells are written then). @param {Element} el */
+const hover = (el) => el.dispatchEvent(new Event("pointerover", { bubbles: true }));
 
 /** @param {ReturnType<typeof view>} v */
 const openMatrix = (v) => click(/** @type {HTMLElement} */ (v.$(".jw-tv-tabs").querySelectorAll("button")[1]));
@@ -38,6 +41,9 @@ describe("runs x tasks matrix", () => {
     expect(runs[1].classList.contains("jw-mx-run--shown")).toBe(true); // the run the panel shows
     const cells = (/** @type {number} */ t) => Array.from(rows[t].querySelectorAll(".jw-mx-cell")).map((c) => /** @type {HTMLElement} */ (c));
     expect(cells(1)[1].dataset.tone).toBe("error");
+    expect(cells(1)[1].title).toBe("");
+    hover(cells(1)[1]);
+    hover(cells(0)[2]);
     expect(cells(1)[1].title).toBe(`task_1 in run 101: ${stateLabel("FAILED")}, 2s`);
     expect(cells(0)[2].dataset.tone).toBeUndefined();
     expect(cells(0)[2].title).toBe("task_0 in run 102: did not run");
@@ -47,6 +53,17 @@ describe("runs x tasks matrix", () => {
     expect(sparks.length).toBe(3);
     expect(sparks[0].getAttribute("aria-label")).toBe("Run durations: median 1m 01s, longest 1m 02s");
     expect(Array.from(sparks[1].children).map((b) => /** @type {HTMLElement} */ (b).style.height)).toEqual(["100%", "100%", "100%"].map((_, r) => `${Math.round((100 * (1000 + r)) / 1002)}%`));
+  });
+
+  it("words a cell as Python does where it says more than the state (Upstream failed)", () => {
+    const m = matrix();
+    m.outcomes.push(["SKIPPED", "Upstream failed", "neutral"]);
+    m.cells[1][2] = m.outcomes.length - 1;
+    const v = view(new FakeModel({ matrix: m }));
+    const cell = v.$$(".jw-mx-row[data-task]")[1].querySelectorAll(".jw-mx-cell")[2];
+    hover(cell);
+    expect(/** @type {HTMLElement} */ (cell).title).toBe("task_1 in run 102: Upstream failed, 2s");
+    expect(/** @type {HTMLElement} */ (cell).dataset.tone).toBe("neutral");
   });
 
   it("a click on a cell or a run asks Python to show that run (the select command)", () => {
@@ -76,6 +93,7 @@ describe("runs x tasks matrix", () => {
     openMatrix(v);
     expect(v.$$(".jw-mx-cell").length).toBe(200 * 50);
     const before = v.$$(".jw-mx-cell");
+    hover(before[before.length - 1]); // its tooltip, once written, follows updates
     const next = matrix(200, 50);
     next.cells[49][199] = code("RUNNING");
     next.durations[49][199] = /** @type {any} */ (null);
@@ -92,7 +110,7 @@ describe("runs x tasks matrix", () => {
     expect(m.el.querySelectorAll(".jw-mx-run").length).toBe(2);
     m.update(matrix(3), null);
     expect(m.el.querySelectorAll(".jw-mx-run").length).toBe(3);
-    const junk = normalizeMatrix({ states: STATES, runs: [{ run_id: 1, state: "SUCCEEDED" }, { run_id: "x" }], tasks: ["a"], cells: [[6, 7, 8]], durations: "no" });
+    const junk = normalizeMatrix({ outcomes: STATES.map((s) => [s, "", ""]), runs: [{ run_id: 1, state: "SUCCEEDED" }, { run_id: "x" }], tasks: ["a"], cells: [[6, 7, 8]], durations: "no" });
     expect(junk.runs.length).toBe(1);
     expect(junk.cells).toEqual([[6]]);
     expect(junk.durations).toEqual([[null]]);
