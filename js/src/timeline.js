@@ -171,7 +171,9 @@ function buildRow(bar, now, span) {
     }
   }
   const it = bar.iterations;
-  const note = [took !== null ? formatDuration(took) : bar.label];
+  // The state in words beside the colour, except for the plain success most rows are.
+  const note = bar.tone === "success" && took !== null ? [] : [bar.label];
+  if (took !== null) note.push(formatDuration(took));
   if (it && it.total) note.push(`${it.completed ?? 0}/${it.total}`);
   if (isSlow(bar, now)) note.push("slow");
   const text = barText(bar, now);

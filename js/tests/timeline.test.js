@@ -57,18 +57,18 @@ describe("task timeline in the panel", () => {
     const model = new FakeModel({ timeline: runningTimeline(), clock: { now_ms: T0, rate: 1 } });
     const { $$ } = view(model);
     const note = () => $$(".jw-tl-row")[1].querySelector(".jw-tl-note")?.textContent;
-    expect(note()).toBe("1m 00s · 3/8 · slow");
+    expect(note()).toBe("Running · 1m 00s · 3/8 · slow");
     vi.advanceTimersByTime(5_000);
-    expect(note()).toBe("1m 05s · 3/8 · slow");
+    expect(note()).toBe("Running · 1m 05s · 3/8 · slow");
     const done = /** @type {any} */ (runningTimeline());
     done.is_terminal = true;
     done.end_ms = T0 + 10_000;
     Object.assign(done.tasks[1], { state: "FAILED", end_ms: T0 + 10_000, elapsed_ms: 70_000 });
     model.update({ timeline: done });
-    expect(note()).toBe("1m 10s · 3/8 · slow");
+    expect(note()).toBe("Failed · 1m 10s · 3/8 · slow");
     expect($$(".jw-tl-row")[1].querySelector(".jw-tl-bar")?.getAttribute("data-tone")).toBe("error");
     vi.advanceTimersByTime(5_000);
-    expect(note()).toBe("1m 10s · 3/8 · slow");
+    expect(note()).toBe("Failed · 1m 10s · 3/8 · slow");
     expect(vi.getTimerCount()).toBe(0);
   });
 
