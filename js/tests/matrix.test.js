@@ -118,3 +118,27 @@ describe("runs x tasks matrix", () => {
     expect(m.el.querySelector(".jw-mx-summary")?.textContent).toBe("No runs yet.");
   });
 });
+
+describe("hostile task keys and run data", () => {
+  it("stay text in both views: no element, attribute or handler comes from data", () => {
+    const key = '<img src=x onerror="alert(1)">';
+    const m = matrix(2, 1);
+    m.tasks = [key];
+    const timeline = {
+      run_id: 1, is_terminal: true, start_ms: T0, end_ms: T0 + 1000,
+      tasks: [{ key, state: "<b>", label: "<script>x</script>", tone: "javascript:", start_ms: T0, end_ms: T0 + 1000,
+        elapsed_ms: 1000, phases: { "<svg>": 5 }, usual_ms: null, slow_after_ms: null, depends_on: [key], iterations: null },
+      { key: "b", state: "SUCCEEDED", start_ms: null, end_ms: null, elapsed_ms: null, phases: null, usual_ms: null,
+        slow_after_ms: null, depends_on: [], iterations: null }],
+    };
+    const v = view(new FakeModel({ matrix: m, timeline }));
+    expect(v.el.querySelectorAll("img, script, svg, b")).toHaveLength(0);
+    expect(v.$(".jw-tl-key").textContent).toBe(key);
+    expect(v.$(".jw-tl-row").getAttribute("aria-label")).toContain("<script>x</script>");
+    expect(v.$(".jw-tl-bar").dataset.tone).toBe(stateTone("UNKNOWN")); // an unknown tone falls back
+    expect(v.$(".jw-mx-row[data-task] .jw-mx-key").textContent).toBe(key);
+    for (const el of Array.from(v.el.querySelectorAll("*"))) {
+      for (const attr of Array.from(el.attributes)) expect(attr.name.startsWith("on")).toBe(false);
+    }
+  });
+});
