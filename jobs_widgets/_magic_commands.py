@@ -143,7 +143,20 @@ def _status(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ob
     if run is None:
         return Message(f"{handle.key} has no runs yet. Start one: %jobs run {handle.key}")
     ctx.remember_runs(handle.key, [run.run_id])
-    return RunSummary(handle.key, run, now_s=handle.workspace_time(), nested=_nested(handle, run))
+    now_s = handle.workspace_time()
+    return RunSummary(
+        handle.key, run, now_s=now_s, nested=_nested(handle, run), note=_timeline_note(handle, run, now_s)
+    )
+
+
+def _timeline_note(handle: JobHandle, run: Run, now_s: float) -> str | None:
+    """The task timeline in one line (tasks slower than their usual, when the history knows it)."""
+    from jobs_widgets._present import outcome
+    from jobs_widgets._render_tasks import timeline_note
+    from jobs_widgets.core.taskviews import timeline_view
+
+    usual = handle.registry.hub.history.task_etas((handle.identity, handle.job_id))
+    return timeline_note(timeline_view(run, usual, outcome=outcome), now_s * 1000) or None
 
 
 def _nested(handle: JobHandle, run: Run) -> Nested | None:

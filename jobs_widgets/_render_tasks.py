@@ -14,7 +14,7 @@ from typing import Any
 from jobs_widgets._present import clip, format_duration_ms, state_label
 from jobs_widgets.core.states import RunState
 
-__all__ = ["MAX_ROWS", "matrix_text", "timeline_text"]
+__all__ = ["MAX_ROWS", "matrix_text", "timeline_note", "timeline_text"]
 
 MAX_ROWS = 12
 WIDTH = 24  # characters of the time axis
@@ -103,3 +103,33 @@ def matrix_text(matrix: Mapping[str, Any], runs: int = 20) -> str:
     if len(keys) > MAX_ROWS:
         lines.append(f"… and {len(keys) - MAX_ROWS} more tasks")
     return "\n".join(lines)
+
+
+def timeline_note(timeline: Mapping[str, Any] | None, now_ms: float | None = None, most: int = 3) -> str:
+    """One line for ``%jobs status``: how many tasks over how long, and which ran slower than
+    their usual (p90 of their history), worst first; "" for a run of fewer than two tasks."""
+    bars: list[Mapping[str, Any]] = list((timeline or {}).get("tasks") or [])
+    if len(bars) < 2 or timeline is None:
+        return ""
+    words = [f"Timeline: {len(bars)} tasks"]
+    start, end = timeline.get("start_ms"), timeline.get("end_ms")
+    if not timeline.get("is_terminal") and now_ms is not None:
+        end = now_ms
+    if start is not None and end is not None:
+        words.append(f"over {format_duration_ms(max(0.0, end - start))}")
+    slow = []
+    for bar in bars:
+        took, limit = _elapsed(bar, now_ms), bar.get("slow_after_ms")
+        if took is not None and limit and took > limit:
+            slow.append(
+                (
+                    took / limit,
+                    f"{bar['key']} {format_duration_ms(took)} (usual {format_duration_ms(bar['usual_ms'])})",
+                )
+            )
+    line = " ".join(words)
+    if slow:
+        slow.sort(key=lambda item: -item[0])
+        more = f" and {len(slow) - most} more" if len(slow) > most else ""
+        line += "; slower than usual: " + ", ".join(text for _, text in slow[:most]) + more
+    return line

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from jobs_widgets._render_tasks import MAX_ROWS, matrix_text, timeline_text
+from jobs_widgets._render_tasks import MAX_ROWS, matrix_text, timeline_note, timeline_text
 from jobs_widgets.core import JobInfo, ParamsError, Run
 from jobs_widgets.core.eta import Eta
 from jobs_widgets.core.taskviews import dependency_order, matrix_view, timeline_view
 from jobs_widgets.widget import JobPanel
 
 from tests.core.conftest import World, virtual_world
+from tests.test_magics import ip, jobs, shell  # noqa: F401  (ip and shell are fixtures)
 
 
 @pytest.fixture
@@ -225,3 +227,29 @@ def test_views_word_outcomes_as_the_panel_does() -> None:
     assert view["runs"][0]["label"] == "Failed"
     assert matrix_text(view).splitlines()[1:] == ["a                  x", "b                  ."]
     assert "Upstream failed" in timeline_text(timeline)
+
+
+def test_status_note_names_tasks_slower_than_usual_worst_first() -> None:
+    run = _run(
+        4,
+        [
+            _task("a", 41, "SUCCESS", 1_000, 31_000),
+            _task("b", 42, "SUCCESS", 31_000, 41_000, depends_on=[{"task_key": "a"}]),
+            _task("c", 43, "SUCCESS", 41_000, 101_000, depends_on=[{"task_key": "b"}]),
+        ],
+    )
+    usual = {
+        "a": Eta.from_durations([10, 11, 12]),
+        "b": Eta.from_durations([10, 11, 12]),
+        "c": Eta.from_durations([10, 11, 12]),
+    }
+    note = timeline_note(timeline_view(run, {k: v for k, v in usual.items() if v is not None}))
+    assert note == "Timeline: 3 tasks over 1m 40s; slower than usual: c 1m 00s (usual 11s), a 30s (usual 11s)"
+    assert timeline_note(timeline_view(_run(5, [_task("a", 51, "SUCCESS", 0, 1000)]), {})) == ""
+
+
+def test_jobs_status_of_a_multi_task_run_says_its_timeline(ip: Any) -> None:  # noqa: F811
+    status = jobs(ip, "status etl")
+    assert status.note.startswith("Timeline: 3 tasks over ")
+    assert status.note in repr(status) and status.note in status._repr_html_()
+    assert jobs(ip, "status report").note is None  # one task: the headline says it all
