@@ -1,7 +1,7 @@
 """jobs_widgets: Databricks Lakeflow Jobs in the notebook.
 
 ``%load_ext jobs_widgets`` registers the ``%jobs`` magics; ``JobPanel`` is the live
-widget; :mod:`jobs_widgets.core` is the scoped job core both are built on, and
+widget (``JobsBoard`` every job at once); :mod:`jobs_widgets.core` is the scoped job core both are built on, and
 :mod:`jobs_widgets.sandbox` an embedded local workspace to try it all without an
 account.
 
@@ -18,9 +18,10 @@ from jobs_widgets._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from jobs_widgets.board import JobsBoard
     from jobs_widgets.widget import JobPanel
 
-__all__ = ["JobPanel", "__version__", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = ["JobPanel", "JobsBoard", "__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def __getattr__(name: str) -> object:
@@ -29,6 +30,10 @@ def __getattr__(name: str) -> object:
         from jobs_widgets.widget import JobPanel
 
         return JobPanel
+    if name == "JobsBoard":
+        from jobs_widgets.board import JobsBoard
+
+        return JobsBoard
     raise AttributeError(f"module 'jobs_widgets' has no attribute {name!r}")
 
 

@@ -1,4 +1,4 @@
-// Bundles src/widget.js and src/widget.css into ../jobs_widgets/static/.
+// Bundles src/widget.js, src/board.js and their css into ../jobs_widgets/static/.
 //   node build.mjs          minified production build
 //   node build.mjs --watch  rebuild on change, inline sourcemaps
 import * as esbuild from "esbuild";
@@ -25,6 +25,8 @@ const common = {
 const builds = [
   { ...common, entryPoints: [resolve(here, "src/widget.js")], outfile: resolve(outdir, "widget.js"), format: "esm" },
   { ...common, entryPoints: [resolve(here, "src/widget.css")], outfile: resolve(outdir, "widget.css") },
+  { ...common, entryPoints: [resolve(here, "src/board.js")], outfile: resolve(outdir, "board.js"), format: "esm" },
+  { ...common, entryPoints: [resolve(here, "src/board.css")], outfile: resolve(outdir, "board.css") },
 ];
 
 if (watch) {
