@@ -1,4 +1,4 @@
-"""The ``%jobs`` subcommands that act on one job: list, run, runs, status, watch, panel,
+"""The ``%jobs`` subcommands that act on one job: list, run, runs, status, watch, panel, board,
 cancel, output, repair, help.
 
 Split out of :mod:`jobs_widgets.magics` (which keeps the entry point, the settings,
@@ -200,6 +200,17 @@ def _panel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> obj
     return panel
 
 
+def _board(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
+    handles = [ctx.handle(key) for key in args.keys]  # an unknown key: the usual one-line error
+    if not args.interval > 0:
+        raise UsageError(f"--interval must be a positive number of seconds, got {args.interval:g}")
+    try:
+        from jobs_widgets.board import JobsBoard
+    except ImportError:  # an unbuilt checkout
+        raise UsageError("the jobs board needs the jobs_widgets front end (jobs_widgets.board)") from None
+    return JobsBoard([h.key for h in handles] or None, jobs=ctx.jobs_registry(), interval=args.interval)
+
+
 def _cancel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
     from jobs_widgets._render import Message, state_text
 
@@ -256,6 +267,7 @@ COMMANDS: dict[str, Command] = {
     "status": _status,
     "watch": _watch,
     "panel": _panel,
+    "board": _board,
     "cancel": _cancel,
     "output": _output,
     "repair": _repair,

@@ -33,6 +33,7 @@ SUBCOMMANDS = (
     "output",
     "repair",
     "panel",
+    "board",
     "sandbox",
     "config",
     "help",
@@ -88,6 +89,13 @@ HELP: dict[str, tuple[str, str, str]] = {
         "%jobs panel KEY",
         "A live panel for KEY: latest run, history, Run and Cancel buttons.",
         "%jobs panel etl",
+    ),
+    "board": (
+        "%jobs board [KEY ...] [--interval S]",
+        "A live board of every configured job (or the KEYs given): state, progress against the usual "
+        "duration, recent runs, success rate, median, schedule, and Run and Open buttons. It asks the "
+        "workspace about each job once every S seconds (default 10) while shown, never while hidden.",
+        "%jobs board etl report",
     ),
     "sandbox": (
         "%jobs sandbox [start|stop|status] [--speed S] [--seed N] [--port P] [--fault RULE ...]\n"
@@ -160,6 +168,9 @@ def build_parser() -> _Parser:
         cmd.add_argument("run_id")
     panel = sub.add_parser("panel", add_help=False)
     panel.add_argument("key")
+    board = sub.add_parser("board", add_help=False)
+    board.add_argument("keys", nargs="*", metavar="KEY")
+    board.add_argument("--interval", type=float, default=10.0)
     sandbox = sub.add_parser("sandbox", add_help=False)
     sandbox.add_argument("action", nargs="?", default="status", choices=SANDBOX_ACTIONS)
     sandbox.add_argument("words", nargs="*", metavar="RULE_OR_FIELD")

@@ -113,6 +113,25 @@ def test_panel_and_watch_return_live_panels(ip: InteractiveShell) -> None:
         p.close()
 
 
+def test_board_returns_a_live_board_of_the_jobs(ip: InteractiveShell) -> None:
+    from jobs_widgets import JobsBoard
+
+    board = jobs(ip, "board")
+    assert isinstance(board, JobsBoard) and board.feed.keys == magic(ip).jobs_registry().keys()
+    some = jobs(ip, "board ETL report --interval 30")
+    assert isinstance(some, JobsBoard) and some.feed.keys == ["etl", "report"]
+    assert some.feed._interval == 30
+    assert "Jobs board: 2 job(s)" in repr(some)
+    for bad, said in (("board nope", "nope"), ("board etl --interval 0", "--interval must be a positive")):
+        with pytest.raises(UsageError, match=said) as info:
+            jobs(ip, bad)
+        assert "\n" not in str(info.value)
+    assert "--interval S" in repr(jobs(ip, "help board"))
+    for b in (board, some):
+        b.close()
+    assert board.feed.closed and some.feed.closed
+
+
 def test_runs_status_output_cancel_repair(ip: InteractiveShell) -> None:
     engine = magic(ip).sandbox.engine
     engine.script("train", outcome="FAILED", error="ConvergenceError: diverged")
@@ -334,6 +353,7 @@ def test_help_documents_every_subcommand(ip: InteractiveShell) -> None:
         "output",
         "repair",
         "panel",
+        "board",
         "sandbox",
         "config",
     ):
