@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from jobs_widgets.core import Run
-from jobs_widgets.core.taskviews import matrix_view
+from jobs_widgets.core.taskviews import matrix_view, timeline_view
 from jobs_widgets.sandbox import Sandbox
 from jobs_widgets.sandbox.specs import Behaviour, JobSpec, TaskSpec
 
@@ -359,3 +359,89 @@ def test_matrix_200_by_50_renders_and_repaints_within_budget(page: Any) -> None:
     # Targets: 200 ms and 16 ms; bounds looser for a shared 2-core machine.
     assert result["render"] < 400, result
     assert repaint < 16, result
+
+
+TIMELINE_JS = """
+async ({ source, css, timeline }) => {
+  const style = document.createElement("style");
+  style.textContent = css;
+  document.head.append(style);
+  const widget = (await import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })))).default;
+  const listeners = new Map();
+  const state = { job: { key: "big", job_id: 1, name: "big", tasks: [], url: null }, run: null, history: [], eta: null,
+    health: { status: "ok", message: "", next_retry_at: null }, error: "", params_schema: null, pending: "",
+    pending_detail: "", clock: null, timeline: null, matrix: {} };
+  const model = {
+    get: (k) => state[k],
+    on: (e, f) => { if (!listeners.has(e)) listeners.set(e, new Set()); listeners.get(e).add(f); },
+    off: (e, f) => listeners.get(e)?.delete(f),
+    send: () => {},
+    update(changes) {
+      Object.assign(state, changes);
+      for (const k of Object.keys(changes)) for (const f of listeners.get(`change:${k}`) ?? []) f();
+    },
+  };
+  const el = document.createElement("div");
+  document.body.append(el);
+  widget.render({ model, el });
+  const start = performance.now();
+  model.update({ timeline });
+  el.querySelector(".jw-tl-viewport").getBoundingClientRect();
+  const render = performance.now() - start;
+  const inDom = el.querySelectorAll(".jw-tl-row").length;
+  const viewport = el.querySelector(".jw-tl-viewport");
+  const scrolls = [];
+  for (let i = 1; i <= 20; i++) {
+    const t0 = performance.now();
+    viewport.scrollTop = i * 1200;
+    viewport.dispatchEvent(new Event("scroll"));
+    viewport.getBoundingClientRect();
+    scrolls.push(performance.now() - t0);
+  }
+  const firstKey = el.querySelector(".jw-tl-row").dataset.key;
+  return { render, inDom, scrolls, firstKey, scrollTop: viewport.scrollTop };
+}
+"""
+
+
+def test_timeline_of_1000_tasks_draws_only_rows_in_view(page: Any) -> None:
+    tasks = [
+        {
+            "task_key": f"task_{i:04}",
+            "run_id": 9000 + i,
+            "state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"},
+            "start_time": 1_700_000_000_000 + i * 500,
+            "end_time": 1_700_000_000_000 + i * 500 + 20_000,
+            "depends_on": [{"task_key": f"task_{i - 1:04}"}] if i else [],
+        }
+        for i in range(1000)
+    ]
+    run = Run.from_api(
+        {
+            "job_id": 1,
+            "run_id": 9,
+            "state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"},
+            "start_time": 1_700_000_000_000,
+            "end_time": 1_700_000_520_000,
+            "tasks": tasks,
+        }
+    )
+    timeline = timeline_view(run, {})
+    assert timeline is not None and len(timeline["tasks"]) == 1000
+    page.goto("about:blank")
+    result = page.evaluate(
+        TIMELINE_JS,
+        {
+            "source": (STATIC / "widget.js").read_text(encoding="utf-8"),
+            "css": (STATIC / "widget.css").read_text(encoding="utf-8"),
+            "timeline": json.loads(json.dumps(timeline)),
+        },
+    )
+    scroll = statistics.median(result["scrolls"])
+    print(
+        f"\ntimeline of 1000 tasks in Chromium: render {result['render']:.1f} ms with {result['inDom']} rows "
+        f"in the DOM; a scroll step redraws in {scroll:.2f} ms median"
+    )
+    assert result["inDom"] < 60  # the rows in view (16 at 24 px in 384 px) and a margin
+    assert result["firstKey"] != "task_0000" and result["scrollTop"] > 20_000
+    assert result["render"] < 200 and scroll < 16, result
