@@ -358,6 +358,8 @@ def test_matrix_200_by_50_renders_and_repaints_within_budget(page: Any) -> None:
     assert result["toneOfLast"] == "success"  # the 40th update (even: SUCCEEDED) is what shows
     # Targets: 200 ms and 16 ms; bounds looser for a shared 2-core machine.
     assert result["render"] < 400, result
+    # The first painted frame also rasters the 10,000 cells (Paint dominates a trace): no freeze.
+    assert result["renderToFrame"] < 1000, result
     assert repaint < 16, result
 
 
