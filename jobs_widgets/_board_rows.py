@@ -40,6 +40,7 @@ def board_row(view: JobView, now_s: float) -> dict[str, Any]:
     shown = history_snapshot([run])[0] if run is not None else None
     if shown is not None and run is not None:
         shown["active"] = run.state.is_active
+        shown["is_terminal"] = run.is_terminal
         shown["duration_text"] = format_duration_ms(shown_duration_ms(run, now_s * 1000))
     return {
         "key": view.key[: LIMITS["name"]],

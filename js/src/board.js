@@ -11,7 +11,7 @@ import { clipText, LIMITS, stateLabel, stateTone } from "./rules.js";
 
 /**
  * @typedef {{ run_id: number, state: string, label: string, tone: string, start_time: number | null,
- *   duration_text: string, run_page_url: string | null, ticks?: boolean, active?: boolean }} BoardRun
+ *   duration_text: string, run_page_url: string | null, ticks?: boolean, active?: boolean, is_terminal?: boolean }} BoardRun
  * @typedef {{ p10_ms: number, p50_ms: number, p90_ms: number, samples: number, text: string }} BoardEta
  * @typedef {{ key: string, job_id: number, name: string, run: BoardRun | null, active_count: number,
  *   strip: BoardRun[], eta: BoardEta | null, finished: number, success_rate: number | null,
@@ -81,13 +81,21 @@ function buildRow(row, send) {
   const el = h(
     "div",
     { class: "jw-board-row", role: "row", "data-key": row.key },
-    h("span", { class: "jw-board-job", role: "rowheader", title }, clipText(title, LIMITS.name)),
+    h(
+      "span",
+      { class: "jw-board-job", role: "rowheader" },
+      h("span", { class: "jw-board-title", title }, clipText(title, LIMITS.name)),
+      h("span", { class: "jw-board-schedule" }, row.schedule_text || row.error),
+    ),
     h("span", { class: "jw-board-state", role: "cell" }, badge, active),
     h("span", { class: "jw-board-progress", role: "cell" }, progress, time),
     h("span", { class: "jw-board-recent", role: "cell" }, strip),
-    h("span", { class: "jw-board-rate", role: "cell" }, rateText(row)),
-    h("span", { class: "jw-board-median", role: "cell" }, row.median_text ? `median ${row.median_text}` : ""),
-    h("span", { class: "jw-board-schedule", role: "cell" }, row.schedule_text || row.error),
+    h(
+      "span",
+      { class: "jw-board-stats", role: "cell" },
+      h("span", { class: "jw-board-rate" }, rateText(row)),
+      h("span", { class: "jw-board-median" }, row.median_text ? `median ${row.median_text}` : ""),
+    ),
     h("span", { class: "jw-board-actions", role: "cell" }, runButton, openButton),
   );
   return el;
@@ -159,7 +167,7 @@ function render({ model, el }) {
       item.bar.style.width = `${pct}%`;
       if (info.fraction !== null) item.progress.setAttribute("aria-valuenow", String(pct));
       const took = run ? durationText({ ticks: Boolean(run.active), start_time: run.start_time, duration_text: run.duration_text }, t) : "";
-      const usual = item.row.eta ? ` · usual ${item.row.eta.text}` : "";
+      const usual = item.row.eta ? ` · ${item.row.eta.text}` : "";
       setText(item.time, run ? `${took}${run.active ? usual : ""}` : "");
     }
   };

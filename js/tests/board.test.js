@@ -23,6 +23,7 @@ function row(over = {}) {
       run_page_url: null,
       ticks: true,
       active: true,
+      is_terminal: false,
     },
     active_count: 1,
     strip: [
@@ -78,7 +79,7 @@ describe("JobsBoard view", () => {
     expect(rows.length).toBe(2);
     const etl = /** @type {HTMLElement} */ (rows[0]);
     expect(etl.querySelector(".jw-state-label")?.textContent).toBe("Running");
-    expect(etl.querySelector(".jw-board-time")?.textContent).toBe("1m 00s · usual usually 1m 40s-2m 30s");
+    expect(etl.querySelector(".jw-board-time")?.textContent).toBe("1m 00s · usually 1m 40s-2m 30s");
     expect(etl.querySelector(".jw-progress")?.getAttribute("aria-valuenow")).toBe("50");
     const cells = Array.from(etl.querySelectorAll(".jw-board-cell")).map((c) => c.getAttribute("data-tone"));
     expect(cells).toEqual(["success", "error", "active"]); // oldest first
@@ -121,11 +122,12 @@ describe("JobsBoard view", () => {
     const el = mount(model);
     const dbtOpen = /** @type {HTMLButtonElement} */ (el.querySelectorAll(".jw-board-open")[1]);
     dbtOpen.focus();
-    const done = { ...row().run, state: "SUCCEEDED", label: "Succeeded", tone: "success", ticks: false, active: false, duration_text: "2m 01s" };
+    const done = { ...row().run, state: "SUCCEEDED", label: "Succeeded", tone: "success", ticks: false, active: false, is_terminal: true, duration_text: "2m 01s" };
     model.update({ jobs: [row({ run: done }), row({ key: "dbt" })] });
     expect(el.querySelector("[aria-live]")?.textContent).toBe("etl: Succeeded");
     expect(document.activeElement).toBe(dbtOpen);
     expect(el.querySelector(".jw-board-time")?.textContent).toBe("2m 01s");
+    expect(/** @type {HTMLElement} */ (el.querySelector(".jw-progress")).hidden).toBe(true);
   });
 
   it("shows errors in an alert and hostile text as text", () => {
