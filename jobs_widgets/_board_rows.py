@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from jobs_widgets._present import LIMITS, format_duration_ms, shown_duration_ms
+from jobs_widgets._present import LIMITS, format_duration_ms, format_timestamp, shown_duration_ms
 from jobs_widgets._render import _table_html, _table_text, esc, link, one_line, state_html, state_text
 from jobs_widgets._snapshot import eta_snapshot, history_snapshot
+from jobs_widgets.core.cron import next_fire
 from jobs_widgets.core.jobfeed import JobView, summarize
 from jobs_widgets.core.models import Run
 
@@ -25,12 +26,24 @@ def _shown_run(view: JobView) -> Run | None:
     return active[-1] if active else (view.runs[0] if view.runs else None)
 
 
-def schedule_text(schedule: dict[str, Any] | None) -> str:
-    """The schedule as the workspace says it: ``cron 0 0 2 * * ? (Europe/Paris), paused``."""
+def next_ms(schedule: dict[str, Any] | None, now_s: float) -> int | None:
+    """When an unpaused schedule fires next (epoch ms), if ``core.cron`` models its expression."""
+    if not schedule or schedule.get("paused"):
+        return None
+    when = next_fire(schedule["cron"], schedule["timezone"], now_s)
+    return None if when is None else round(when * 1000)
+
+
+def schedule_text(schedule: dict[str, Any] | None, now_s: float | None = None) -> str:
+    """The schedule as the workspace says it, and its next time when known:
+    ``cron 0 0 2 * * ? (Europe/Paris), next 2026-03-10 02:00:00 CET`` / ``..., paused``."""
     if not schedule:
         return ""
-    paused = ", paused" if schedule.get("paused") else ""
-    return f"cron {schedule['cron']} ({schedule['timezone']}){paused}"
+    text = f"cron {schedule['cron']} ({schedule['timezone']})"
+    if schedule.get("paused"):
+        return f"{text}, paused"
+    when = None if now_s is None else next_ms(schedule, now_s)
+    return f"{text}, next {format_timestamp(when)}" if when is not None else text
 
 
 def board_row(view: JobView, now_s: float) -> dict[str, Any]:
@@ -55,7 +68,8 @@ def board_row(view: JobView, now_s: float) -> dict[str, Any]:
         "median_ms": None if stats.median_s is None else round(stats.median_s * 1000),
         "median_text": format_duration_ms(None if stats.median_s is None else stats.median_s * 1000),
         "schedule": view.schedule,
-        "schedule_text": schedule_text(view.schedule),
+        "schedule_text": schedule_text(view.schedule, now_s),
+        "next_ms": next_ms(view.schedule, now_s),
         "error": one_line(view.error, LIMITS["error"]),
         "loaded": view.loaded,
     }

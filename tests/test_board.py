@@ -153,11 +153,12 @@ def test_text_fallback_is_compact_and_truthful() -> None:
     assert lines[0] == "Jobs board: 2 job(s)"
     etl = next(line for line in lines if line.startswith("etl"))
     assert "Running" in etl and " 5 " in etl and "30s" in etl and "75% of 4" in etl
-    assert "x+++>" in etl and "cron 0 0 2 * * ? (UTC)" in etl
+    assert "x+++>" in etl and "cron 0 0 2 * * ? (UTC), next 2023-11-1" in etl
     assert "no runs yet" in next(line for line in lines if line.startswith("new"))
-    assert schedule_text({"cron": "0 0 * * * ?", "timezone": "Europe/Paris", "paused": True}).endswith(
-        "(Europe/Paris), paused"
-    )
+    paused = {"cron": "0 0 * * * ?", "timezone": "Europe/Paris", "paused": True}
+    assert schedule_text(paused, 1_700_000_030.0) == "cron 0 0 * * * ? (Europe/Paris), paused"
+    odd = {"cron": "0 0 2 L * ?", "timezone": "UTC", "paused": False}
+    assert schedule_text(odd, 1_700_000_030.0) == "cron 0 0 2 L * ? (UTC)"  # said as is, no guessed time
 
 
 def test_mimebundle_has_text_html_and_the_widget(jobs: Jobs) -> None:
