@@ -19,6 +19,7 @@ from jobs_widgets.sandbox import Sandbox
 from tests.e2e.test_panel_browser import (  # noqa: F401  (notebook and default_theme_after are fixtures)
     QUICK,
     SETUP,
+    contrast,
     default_theme_after,
     new_run,
     notebook,
@@ -34,6 +35,48 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 BOARD = ".jw-board"
 ACTIVE = re.compile(r"^(Queued|Pending|Running)")
 LONG = {**QUICK, "duration_s": 900}
+
+
+# Text colour (its alpha composited) and what is really behind it (backgrounds composited
+# up the tree over white), resolved through a canvas, for the first element of each selector in the board.
+COLOURS_JS = """
+(board, selectors) => {
+  const ctx = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+  const rgba = (css) => {
+    ctx.clearRect(0, 0, 1, 1);
+    ctx.fillStyle = "#000"; ctx.fillStyle = css; ctx.fillRect(0, 0, 1, 1);
+    const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
+    return [r, g, b, a / 255];
+  };
+  const behind = (node) => {
+    const layers = [];
+    for (let n = node; n instanceof Element; n = n.parentElement) layers.push(rgba(getComputedStyle(n).backgroundColor));
+    let out = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse()) out = [r * a + out[0] * (1 - a), g * a + out[1] * (1 - a), b * a + out[2] * (1 - a)];
+    return out;
+  };
+  return Object.fromEntries(selectors.map((sel) => {
+    const el = board.querySelector(sel);
+    const background = behind(el);
+    const [r, g, b, a] = rgba(getComputedStyle(el).color);  // text drawn over what is behind it
+    const text = [r * a + background[0] * (1 - a), g * a + background[1] * (1 - a), b * a + background[2] * (1 - a)];
+    return [sel, { text, background }];
+  }));
+}
+"""
+READ = (
+    ".jw-board-title",
+    ".jw-board-time",
+    ".jw-board-rate",
+    ".jw-state-label",
+    ".jw-board-run",
+    ".jw-board-open",
+)
+
+
+def contrasts(board: Any) -> dict[str, float]:
+    colours = board.evaluate(COLOURS_JS, list(READ))
+    return {sel: round(contrast(c["text"], c["background"]), 2) for sel, c in colours.items()}
 
 
 def row(board: Any, key: str) -> Any:
@@ -80,6 +123,7 @@ def test_board_actions_and_screenshots(
     expect(row(board, "train").locator(".jw-board-time")).to_contain_text("usually", timeout=30_000)
     expect(board.locator(".jw-board-status")).to_have_text("7 jobs · 4 running")
     shot(board, artifacts_dir, "board-light.png")
+    light = contrasts(board)
 
     # Open: a live panel of that job, showing the run the row shows, under the board
     row(board, "report").locator(".jw-board-open").click()
@@ -89,3 +133,7 @@ def test_board_actions_and_screenshots(
 
     to_dark(page, board)
     shot(board, artifacts_dir, "board-dark.png")
+    dark = contrasts(board)
+    print(f"board contrast light {light} dark {dark}")
+    for theme in (light, dark):
+        assert min(theme.values()) >= 4.5, theme  # WCAG AA for text
