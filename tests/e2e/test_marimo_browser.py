@@ -118,3 +118,27 @@ def test_panel_runs_and_cancels_in_marimo(marimo: SimpleNamespace, sandbox: Sand
     out = ROOT / "docs" / "images" / "marimo-panel.png"
     panel.screenshot(path=str(out))
     assert out.stat().st_size > 10_000
+
+    # marimo's dark theme (the classes it puts on <body>): the panel follows marimo's tokens.
+    light = luminance(panel)
+    page.evaluate("() => document.body.classList.add('dark', 'dark-theme')")
+    dark = luminance(panel)
+    assert light["bg"] > 0.9 and light["fg"] < 0.1, light
+    assert dark["bg"] < 0.05 and dark["fg"] > 0.7, dark
+
+
+def luminance(panel: Any) -> dict[str, float]:
+    """The relative luminance (WCAG) of the panel's background and text colours."""
+    return panel.evaluate(
+        """(el) => {
+            const lum = (css) => {
+                const [r, g, b] = css.match(/[0-9.]+/g).slice(0, 3).map((v) => {
+                    const c = Number(v) / 255;
+                    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+                });
+                return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+            };
+            const cs = getComputedStyle(el);
+            return { bg: lum(cs.backgroundColor), fg: lum(cs.color) };
+        }"""
+    )
