@@ -3,7 +3,7 @@
 A :class:`JobFeed` is one subscription per job: each tick it asks the workspace for the
 job's last ``window`` runs (one ``runs/list`` page, active and finished alike), so a board
 over 20 jobs costs about 20 requests a tick, and nothing at all while no view shows it
-(``set_visible(False)``). It runs as one task on its runtime's loop and ends, with
+(``set_visible(False)``). It runs as one task on its runtime's loop (among the runtime's own tasks) and ends, with
 :class:`JobsClosedError` said to its listener, when the board closes it, when its
 ``Jobs`` registry closes, or when the runtime closes: whichever comes first.
 
@@ -125,7 +125,16 @@ class JobFeed:
     # ------------------------------------------------------------------ control (any thread)
     def start(self) -> None:
         self._jobs.track(cast("Subscription", self))  # the registry only calls end()
-        self._runtime.adopt(self._main())
+        self._runtime.call(self._start_in_loop)
+
+    def _start_in_loop(self) -> None:
+        """The feed's task joins the runtime's own, so closing the runtime cancels it; unlike
+        ``Runtime.spawn`` it is not counted as busy (it lives as long as the board, and
+        ``wait_idle`` must still answer)."""
+        tasks = self._runtime._tasks
+        task = asyncio.get_running_loop().create_task(self._main())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     @property
     def keys(self) -> list[str]:

@@ -216,26 +216,6 @@ class Runtime:
 
         task.add_done_callback(finished)
 
-    def adopt(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Start a long-lived task on the loop (from any thread), cancelled when this runtime closes.
-
-        Unlike :meth:`spawn` it is not counted as busy: a feed that lives as long as its
-        board would otherwise keep :meth:`wait_idle` from ever answering.
-        """
-        self.ensure_started()
-        loop = self._loop
-        assert loop is not None
-
-        def start() -> None:
-            task = loop.create_task(coro)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-        try:
-            loop.call_soon_threadsafe(start)
-        except RuntimeError:  # the loop closed under us
-            coro.close()
-
     async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         """Await ``fn(*args)`` run on a call worker (the loop itself never blocks)."""
         return await asyncio.wrap_future(self._calls.submit(fn, *args))
