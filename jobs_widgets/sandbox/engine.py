@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jobs_widgets.sandbox import history
 from jobs_widgets.sandbox.plans import OUTCOMES, Script, failure_rule
 from jobs_widgets.sandbox.records import TERMINAL_LIFE, ApiError, JobRecord, RunRecord, TaskRun, invalid, ms
 from jobs_widgets.sandbox.shapes import (
@@ -84,7 +85,7 @@ class Engine(Simulation):
             self._jobs[job_id] = job
             if spec.key:
                 self._keys[spec.key] = job_id
-            self._invent_history(job, now)
+            history.invent(self, job, now)
             return job_id
 
     def job_id(self, key_or_id: str | int) -> int:

@@ -52,6 +52,8 @@ class TaskRun:
     end: float | None = None
     output: dict[str, Any] = field(default_factory=dict)
     generation: int = 0
+    #: A condition task's outcome once it ran: "true" or "false".
+    outcome: str | None = None
 
 
 @dataclass

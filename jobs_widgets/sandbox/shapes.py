@@ -79,7 +79,9 @@ def task_json(base_url: str, run: RunRecord, task: TaskRun) -> dict[str, Any]:
         "run_page_url": (run.run_page_url or run_url(base_url, task.run_id, run.job.job_id)),
     }
     if spec.depends_on:
-        body["depends_on"] = [{"task_key": k} for k in spec.depends_on]
+        body["depends_on"] = [spec.edge(k) for k in spec.depends_on]
+    if task.outcome is not None:  # ConditionTask.outcome: set once the condition ran
+        body["condition_task"]["outcome"] = task.outcome
     if spec.run_if != "ALL_SUCCESS":
         body["run_if"] = spec.run_if
     return body
@@ -112,7 +114,11 @@ def span(start: float | None, end: float | None, fallback: float | None) -> floa
 _TERMINATION = {
     "SUCCESS": ("SUCCESS", "SUCCESS"),
     "FAILED": ("RUN_EXECUTION_ERROR", "CLIENT_ERROR"),
-    "TIMEDOUT": ("RUN_EXECUTION_ERROR", "CLIENT_ERROR"),
+    # A timeout is the platform canceling the run (TerminationCodeCode.CANCELED: "if the
+    # maximum run duration was exceeded"); result_state TIMEDOUT says which it was.
+    "TIMEDOUT": ("CANCELED", "CLIENT_ERROR"),
+    "SUCCESS_WITH_FAILURES": ("SUCCESS_WITH_FAILURES", "SUCCESS"),
+    "EXCLUDED": ("SKIPPED", "SUCCESS"),
     "CANCELED": ("USER_CANCELED", "SUCCESS"),
     "UPSTREAM_FAILED": ("SKIPPED", "CLIENT_ERROR"),
     "UPSTREAM_CANCELED": ("CANCELED", "SUCCESS"),

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 
 from jobs_widgets.core.clock import Clock, SystemClock
-from jobs_widgets.sandbox import texts
+from jobs_widgets.sandbox import runif, texts
 from jobs_widgets.sandbox.plans import draw_plan, failure_rule
 from jobs_widgets.sandbox.records import TERMINAL_LIFE, JobRecord, RunRecord, TaskRun, ms, task_done
 from jobs_widgets.sandbox.specs import TaskSpec
@@ -155,19 +155,21 @@ class Simulation:
             for key, task in run.tasks.items():
                 if task.life != "PENDING":
                     continue
-                deps = [run.tasks[d] for d in task.spec.depends_on]
-                if any(not task_done(d) for d in deps):
+                deps = {d: run.tasks[d] for d in task.spec.depends_on}
+                if any(not task_done(d) for d in deps.values()):
                     continue
-                results = [d.result for d in deps]
-                if task.spec.run_if == "ALL_SUCCESS" and any(r != "SUCCESS" for r in results):
+                changed = True
+                if runif.excluded(task, deps):
+                    task.life, task.result, task.message = "TERMINATED", "EXCLUDED", "Excluded by a condition"
+                    task.start = task.end = now
+                    continue
+                if not runif.runs(task.spec.run_if, [d.result for d in deps.values()]):
                     task.life, task.result = "TERMINATED", "UPSTREAM_FAILED"
-                    failed = [d.spec.task_key for d in deps if d.result != "SUCCESS"]
+                    failed = [k for k, d in deps.items() if d.result != "SUCCESS"]
                     task.message = f"Upstream task(s) {', '.join(failed)} failed"
                     task.start = task.end = now
-                    changed = True
                     continue
                 self._start_task(run, key, task, now)
-                changed = True
         if all(task_done(t) for t in run.tasks.values()):
             self._to_terminating(run, now)
         elif (
@@ -184,6 +186,11 @@ class Simulation:
         task.start = now
         task.message = "In run"
         plan = run.plan
+        if task.spec.kind == "condition":  # a condition is evaluated at once and never fails
+            params = {p["name"]: p.get("value", "") for p in run.job_parameters}
+            task.outcome = runif.condition_outcome(task.spec.settings, params)
+            self._finish_task(run, task, now, "SUCCESS", flaky=False)
+            return
         duration = plan.durations[key]
         will_fail = plan.fail_task == key and plan.outcome == "FAILED"
         flaky_first = key in plan.flaky and task.attempt == 0
@@ -265,8 +272,8 @@ class Simulation:
             result, message = "CANCELED", "Run cancelled."
         elif run.stopping == "TIMEDOUT":
             result, message = "TIMEDOUT", "Run timed out."
-        elif all(r == "SUCCESS" for r in results):
-            result, message = "SUCCESS", ""
+        elif (fine := runif.run_result(run.tasks.values())) is not None:
+            result, message = fine, ""
         elif "FAILED" in results or "UPSTREAM_FAILED" in results:
             failed = [t for t in run.tasks.values() if t.result == "FAILED"]
             result = "FAILED"
@@ -378,43 +385,6 @@ class Simulation:
         run.admitted = True
         self._at(now + run.plan.setup_s / 2, self._guard(run, lambda t: self._to_running(run, t)))
         return repair_id
-
-    def _invent_history(self, job: JobRecord, now: float) -> None:
-        """Finished runs in the past, drawn from the job's own behaviour.
-
-        Roughly one every ``gap`` seconds, each started up to 40% of a gap early (drawn
-        per job and run under the seed), and no two invented runs in the same second:
-        the demo jobs' last runs do not all start together as exact multiples would.
-        """
-        count = job.spec.history_runs
-        if count <= 0:
-            return
-        gap = max(job.spec.behaviour.median_s * 3, 3600.0)
-        start = now - gap * (count + 1)
-        early = random.Random(f"{self.seed}/{job.job_id}/history-starts")
-        for i in range(count):
-            created = start + i * gap - early.uniform(0.0, 0.4 * gap)
-            while int(created) in self._history_seconds:  # one invented start per second, across jobs
-                created -= 1.0
-            self._history_seconds.add(int(created))
-            number = next(job.numbers)
-            plan = draw_plan(job.spec, self._rng(job, number), None)
-            run = RunRecord(
-                run_id=next(self._run_ids),
-                job=job,
-                number=number,
-                created=created,
-                plan=plan,
-                creator=job.spec.creator,
-                run_name=job.spec.name,
-                trigger="PERIODIC",
-                admitted=True,
-            )
-            for spec in job.spec.tasks:
-                self._new_attempt(run, spec, attempt=0)
-            self._replay_offline(run)
-            self._runs[run.run_id] = run
-            job.runs.append(run)
 
     def _replay_offline(self, run: RunRecord) -> None:
         """Play a run to its end at once (used for invented history)."""

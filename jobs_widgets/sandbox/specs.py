@@ -18,7 +18,12 @@ TASK_FIELDS: dict[str, str] = {
     "sql": "sql_task",
     "dbt": "dbt_task",
     "run_job": "run_job_task",
+    "condition": "condition_task",
+    "pipeline": "pipeline_task",
 }
+_RUN_IF = frozenset(
+    {"ALL_SUCCESS", "ALL_DONE", "NONE_FAILED", "AT_LEAST_ONE_SUCCESS", "ALL_FAILED", "AT_LEAST_ONE_FAILED"}
+)
 
 
 @dataclass
@@ -35,15 +40,22 @@ class TaskSpec:
     min_retry_interval_s: float = 15.0
     timeout_seconds: int = 0
     run_if: str = "ALL_SUCCESS"
+    #: Dependencies on condition tasks: task key -> the outcome ("true"/"false") this task needs.
+    outcomes: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in TASK_FIELDS:
             raise ValueError(f"unknown task kind {self.kind!r}; expected one of {sorted(TASK_FIELDS)}")
+        if self.run_if not in _RUN_IF:
+            raise ValueError(f"unknown run_if {self.run_if!r}; expected one of {sorted(_RUN_IF)}")
+        for key, outcome in self.outcomes.items():
+            if key not in self.depends_on or outcome not in {"true", "false"}:
+                raise ValueError(f"outcome of {key!r} must be 'true' or 'false' on a task it depends on")
 
     def as_api(self) -> dict[str, Any]:
         body: dict[str, Any] = {"task_key": self.task_key, TASK_FIELDS[self.kind]: dict(self.settings)}
         if self.depends_on:
-            body["depends_on"] = [{"task_key": k} for k in self.depends_on]
+            body["depends_on"] = [self.edge(k) for k in self.depends_on]
         if self.max_retries:
             body["max_retries"] = self.max_retries
             body["min_retry_interval_millis"] = int(self.min_retry_interval_s * 1000)
@@ -52,6 +64,13 @@ class TaskSpec:
         if self.run_if != "ALL_SUCCESS":
             body["run_if"] = self.run_if
         return body
+
+    def edge(self, key: str) -> dict[str, str]:
+        """A ``depends_on`` entry: the task key, and the outcome a condition dependency must have."""
+        edge = {"task_key": key}
+        if key in self.outcomes:
+            edge["outcome"] = self.outcomes[key]
+        return edge
 
 
 @dataclass

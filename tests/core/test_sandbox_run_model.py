@@ -1,0 +1,134 @@
+"""The sandbox sends the newer run model (conditions, run_if, timeouts) as a workspace does.
+
+Through the real databricks-sdk against the sandbox, into the core's models and the
+honest labels of ``_present.outcome``: a condition gate's skipped branch is EXCLUDED
+(not a failure), ``run_if`` makes UPSTREAM_FAILED and SUCCESS_WITH_FAILURES ordinary
+results, a timed-out run ends TIMEDOUT with termination code CANCELED (as
+``TerminationCodeCode`` documents a maximum duration being exceeded), and a queued run
+says why it waits.
+"""
+
+from __future__ import annotations
+
+from jobs_widgets._present import outcome
+from jobs_widgets.core import Jobs
+from jobs_widgets.core.states import RunState
+from jobs_widgets.sandbox import Sandbox
+from jobs_widgets.sandbox.specs import Behaviour, JobSpec, TaskSpec
+
+CALM = Behaviour(median_s=60.0, fail_rate=0.0)
+
+
+def _gate_job() -> JobSpec:
+    tasks = [
+        TaskSpec("check", "condition", {"op": "GREATER_THAN", "left": "5", "right": "3"}, weight=0.01),
+        TaskSpec(
+            "full", "notebook", {"notebook_path": "/w/full"}, depends_on=["check"], outcomes={"check": "true"}
+        ),
+        TaskSpec(
+            "quick",
+            "notebook",
+            {"notebook_path": "/w/quick"},
+            depends_on=["check"],
+            outcomes={"check": "false"},
+        ),
+        TaskSpec("after_quick", "notebook", {"notebook_path": "/w/aq"}, depends_on=["quick"]),
+    ]
+    return JobSpec(name="gate", key="gate", tasks=tasks, behaviour=CALM, history_runs=0)
+
+
+def _run_if_job() -> JobSpec:
+    tasks = [
+        TaskSpec("load", "notebook", {"notebook_path": "/w/load"}),
+        TaskSpec("publish", "notebook", {"notebook_path": "/w/publish"}, depends_on=["load"]),
+        TaskSpec(
+            "alert",
+            "notebook",
+            {"notebook_path": "/w/alert"},
+            depends_on=["load"],
+            run_if="AT_LEAST_ONE_FAILED",
+        ),
+        TaskSpec(
+            "cleanup",
+            "notebook",
+            {"notebook_path": "/w/cleanup"},
+            depends_on=["publish", "alert"],
+            run_if="ALL_DONE",
+        ),
+    ]
+    return JobSpec(name="runif", key="runif", tasks=tasks, behaviour=CALM, history_runs=0)
+
+
+def _jobs(sb: Sandbox, *keys: str) -> Jobs:
+    return Jobs.from_env(config={k: {} for k in keys}, client=sb.client(), env=sb.env(), clock=sb.clock)
+
+
+def test_a_condition_gate_excludes_the_branch_it_did_not_take() -> None:
+    with Sandbox(manual=True, jobs=[_gate_job()]) as sb, _jobs(sb, "gate") as jobs:
+        gate = jobs("gate")
+        run_id = gate.run_now()
+        sb.advance(3600)
+        run = gate.get_run(run_id)
+        tasks = {t.task_key: t for t in run.tasks}
+        assert tasks["check"].condition_outcome == "true"
+        assert tasks["full"].state is RunState.SUCCEEDED
+        for skipped in ("quick", "after_quick"):
+            assert tasks[skipped].result_state == "EXCLUDED"
+            assert outcome(tasks[skipped]) == ("Excluded", "neutral")
+        assert run.result_state == "SUCCESS" and run.state is RunState.SUCCEEDED and not run.failed_tasks
+
+
+def test_run_if_gives_upstream_failed_and_success_with_failures() -> None:
+    with Sandbox(manual=True, jobs=[_run_if_job()]) as sb, _jobs(sb, "runif") as jobs:
+        sb.engine.script("runif", outcome="FAILED", fail_task="load")
+        job = jobs("runif")
+        run_id = job.run_now()
+        sb.advance(3600)
+        run = job.get_run(run_id)
+        tasks = {t.task_key: t for t in run.tasks}
+        assert tasks["load"].state is RunState.FAILED
+        assert tasks["publish"].result_state == "UPSTREAM_FAILED"
+        assert outcome(tasks["publish"]) == ("Upstream failed", "neutral")
+        assert tasks["alert"].state is RunState.SUCCEEDED and tasks["cleanup"].state is RunState.SUCCEEDED
+        assert run.result_state == "SUCCESS_WITH_FAILURES"
+        assert run.termination_code == "SUCCESS_WITH_FAILURES"
+        assert outcome(run) == ("Succeeded with failures", "warn")
+
+
+def test_a_run_that_times_out_is_timed_out_with_code_canceled() -> None:
+    spec = JobSpec(
+        name="slow",
+        key="slow",
+        tasks=[TaskSpec("work", "notebook", {"notebook_path": "/w/work"})],
+        behaviour=CALM,
+        timeout_seconds=30,
+        history_runs=0,
+    )
+    with Sandbox(manual=True, jobs=[spec]) as sb, _jobs(sb, "slow") as jobs:
+        sb.engine.script("slow", duration_s=600.0)
+        job = jobs("slow")
+        run_id = job.run_now()
+        sb.advance(3600)
+        run = job.get_run(run_id)
+        assert run.result_state == "TIMEDOUT" and run.termination_code == "CANCELED"
+        assert run.state is RunState.TIMED_OUT
+        assert outcome(run)[0] == "Timed out"
+
+
+def test_a_queued_run_says_why_it_waits() -> None:
+    spec = JobSpec(
+        name="one",
+        key="one",
+        tasks=[TaskSpec("work", "notebook", {"notebook_path": "/w/w"})],
+        behaviour=CALM,
+        history_runs=0,
+        max_concurrent_runs=1,
+    )
+    with Sandbox(manual=True, jobs=[spec]) as sb, _jobs(sb, "one") as jobs:
+        job = jobs("one")
+        job.run_now()
+        second = job.run_now()
+        run = job.get_run(second)
+        assert run.state is RunState.QUEUED
+        assert run.queue_reason == "Queued due to reaching maximum concurrent runs of 1."
+        assert run.raw["status"]["queue_details"]["code"] == "MAX_CONCURRENT_RUNS_REACHED"
