@@ -108,8 +108,11 @@ class JobFeed:
         jobs.check_open()
         if not interval > 0:
             raise ValueError(f"interval must be a positive number of seconds, got {interval!r}")
-        self._window = min(check_limit(window), WINDOW)
-        self._handles: list[JobHandle] = [jobs(key) for key in keys]  # an unknown key fails here
+        if check_limit(window) > WINDOW:
+            raise ValueError(f"window must be 1-{WINDOW} runs (one runs/list page per job), got {window}")
+        self._window = window
+        handles = [jobs(key) for key in keys]  # an unknown key fails here
+        self._handles: list[JobHandle] = list({h.key: h for h in handles}.values())  # each job once
         self._jobs = jobs
         self._runtime = jobs.runtime
         self._interval = float(interval)

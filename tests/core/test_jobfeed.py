@@ -125,6 +125,9 @@ def test_unknown_key_and_bad_interval_are_refused_in_one_line(jobs: Jobs) -> Non
         JobFeed(jobs, ["nope"], on_change=lambda: None)
     with pytest.raises(ValueError, match="interval must be a positive"):
         JobFeed(jobs, ["etl"], on_change=lambda: None, interval=0)
+    with pytest.raises(ValueError, match=r"window must be 1-25 runs \(one runs/list page per job\), got 26"):
+        JobFeed(jobs, ["etl"], on_change=lambda: None, window=26)
+    assert JobFeed(jobs, ["etl", "ETL", "report"], on_change=lambda: None).keys == ["etl", "report"]
 
 
 @pytest.mark.parametrize("owner", ["feed", "registry", "runtime"])
