@@ -3,7 +3,8 @@
 The app is the shipped demo (notebooks/marimo_demo.py), served by its own marimo server
 (the fixture below mirrors conftest's JupyterLab one: free port, isolated home, the
 sandbox's variables, always stopped). The test drives the panel like a user and checks
-the sandbox's own record of the run (the truth). Screenshot: docs/images/marimo-panel.png.
+the sandbox's own record of the run (the truth). The screenshot goes to ``E2E_ARTIFACTS``
+(copied to docs/images/marimo-panel.png).
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def marimo(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterat
             proc.wait()
 
 
-def test_panel_runs_and_cancels_in_marimo(marimo: SimpleNamespace, sandbox: Sandbox, page: Any) -> None:
+def test_panel_runs_and_cancels_in_marimo(
+    marimo: SimpleNamespace, sandbox: Sandbox, page: Any, artifacts_dir: Path
+) -> None:
     from playwright.sync_api import expect
 
     from tests.e2e.test_panel_browser import new_run, run_ids, wait_for
@@ -115,7 +118,7 @@ def test_panel_runs_and_cancels_in_marimo(marimo: SimpleNamespace, sandbox: Sand
     expect(badge).to_have_text("Canceled")
     expect(panel.locator(".jw-error")).to_be_hidden()
 
-    out = ROOT / "docs" / "images" / "marimo-panel.png"
+    out = artifacts_dir / "marimo-panel.png"
     panel.screenshot(path=str(out))
     assert out.stat().st_size > 10_000
 
