@@ -123,6 +123,7 @@ class JobFeed:
         self._ended: BaseException | None = None
         self._wake: asyncio.Event | None = None
         self._due = True  # look at once when next visible
+        self._hold_until = 0.0  # the runtime clock's time before which a Retry-After says: ask nothing
         self.ticks = 0
 
     # ------------------------------------------------------------------ control (any thread)
@@ -202,14 +203,16 @@ class JobFeed:
         try:
             while not self.closed:
                 self._wake.clear()
-                if self._visible and self._due:
-                    self._due = False
-                    await self._tick()
-                    continue
                 if not self._visible:
                     await self._wake.wait()  # hidden: nothing until shown or closed
                     continue
-                sleeper = asyncio.ensure_future(clock.async_sleep(self._interval))
+                held_s = self._hold_until - clock.monotonic()  # a Retry-After holds refreshes too
+                if self._due and held_s <= 0:
+                    self._due = False
+                    await self._tick()
+                    continue
+                wait_s = held_s if self._due else self._interval
+                sleeper = asyncio.ensure_future(clock.async_sleep(wait_s))
                 waker = asyncio.ensure_future(self._wake.wait())
                 try:
                     await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
@@ -229,6 +232,9 @@ class JobFeed:
                 self._due = True  # hidden mid-tick: finish the look when shown again
                 return
             await self._look(handle)
+            if self._hold_until > self._runtime.clock.monotonic():
+                self._due = True  # the workspace asked us to wait: the other jobs too, then a whole tick
+                break
         self.ticks += 1
         if not self.closed:
             try:
@@ -254,6 +260,9 @@ class JobFeed:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # shown on the job's row, tried again next tick
+            retry_after = getattr(exc, "retry_after", None)
+            if isinstance(retry_after, (int, float)) and retry_after > 0:
+                self._hold_until = self._runtime.clock.monotonic() + min(float(retry_after), 3600.0)
             with self._lock:
                 view.error = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
             return

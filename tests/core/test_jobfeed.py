@@ -107,6 +107,25 @@ def test_one_request_per_job_per_tick_and_none_while_hidden(live: Sandbox, jobs:
     assert done * len(keys) <= len(lists) <= (done + 1) * len(keys)  # one per job per tick
 
 
+def test_retry_after_pauses_every_job(live: Sandbox, jobs: Jobs) -> None:
+    """A 429 with Retry-After: 30 stops the look at that job, and no job is asked again for 30 s."""
+    changes = Changes()
+    feed = JobFeed(jobs, jobs.keys(), on_change=changes, interval=0.2)
+    feed.start()
+    assert changes.wait_for(1)
+    live.faults.add("runs/list:429:1:30")
+    live.clear_requests()
+    feed.refresh()
+    deadline = time.monotonic() + DEADLINE_S
+    while not feed.views()[0].error and time.monotonic() < deadline:
+        time.sleep(0.01)
+    feed.refresh()  # a Refresh (or a Run) while held sends nothing either
+    time.sleep(1.0)  # five intervals
+    assert [r.status for r in live.requests] == [429]
+    assert feed.views()[0].error and all(not v.error for v in feed.views()[1:])
+    feed.close()
+
+
 def test_a_run_shows_up_after_refresh(jobs: Jobs) -> None:
     changes = Changes()
     feed = JobFeed(jobs, ["etl"], on_change=changes, interval=3600)
