@@ -54,6 +54,8 @@ class TaskRun:
     generation: int = 0
     #: A condition task's outcome once it ran: "true" or "false".
     outcome: str | None = None
+    #: A for-each task's iteration runs, in input order.
+    iterations: list[TaskRun] = field(default_factory=list)
 
 
 @dataclass

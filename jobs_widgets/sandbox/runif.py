@@ -51,12 +51,14 @@ def runs(run_if: str, results: Iterable[str | None]) -> bool:
     return not failed  # ALL_SUCCESS
 
 
-def condition_outcome(settings: Mapping[str, object], parameters: Mapping[str, str]) -> str:
+def condition_outcome(settings: Mapping[str, object], job_parameters: Iterable[Mapping[str, str]]) -> str:
     """``"true"`` or ``"false"``: the condition task's ``op`` over ``left`` and ``right``.
 
     ``{{job.parameters.NAME}}`` in an operand is the run's job parameter; both operands
     compare as numbers when both are numbers, else as text (as the workspace does).
     """
+
+    parameters = {p["name"]: p.get("value", "") for p in job_parameters}
 
     def operand(name: str) -> str:
         text = str(settings.get(name, ""))

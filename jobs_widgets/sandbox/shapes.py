@@ -11,6 +11,7 @@ import base64
 import json
 from typing import Any
 
+from jobs_widgets.sandbox import foreach
 from jobs_widgets.sandbox.records import TERMINAL_LIFE, RunRecord, TaskRun, invalid, ms
 from jobs_widgets.sandbox.specs import TASK_FIELDS
 
@@ -80,6 +81,8 @@ def task_json(base_url: str, run: RunRecord, task: TaskRun) -> dict[str, Any]:
     }
     if spec.depends_on:
         body["depends_on"] = [spec.edge(k) for k in spec.depends_on]
+    if spec.kind == "for_each":  # RunForEachTask.stats, counted from the iterations
+        body["for_each_task"]["stats"] = {"task_run_stats": foreach.stats(task)}
     if task.outcome is not None:  # ConditionTask.outcome: set once the condition ran
         body["condition_task"]["outcome"] = task.outcome
     if spec.run_if != "ALL_SUCCESS":
@@ -99,6 +102,8 @@ def task_as_run_json(base_url: str, parent: RunRecord, task: TaskRun) -> dict[st
             "creator_user_name": parent.creator,
         }
     )
+    if task.spec.kind == "for_each":
+        body["iterations"] = [task_json(base_url, parent, i) for i in task.iterations]
     return body
 
 

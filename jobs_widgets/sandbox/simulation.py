@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 
 from jobs_widgets.core.clock import Clock, SystemClock
-from jobs_widgets.sandbox import runif, texts
+from jobs_widgets.sandbox import foreach, runif, texts
 from jobs_widgets.sandbox.plans import draw_plan, failure_rule
 from jobs_widgets.sandbox.records import TERMINAL_LIFE, JobRecord, RunRecord, TaskRun, ms, task_done
 from jobs_widgets.sandbox.specs import TaskSpec
@@ -187,9 +187,11 @@ class Simulation:
         task.message = "In run"
         plan = run.plan
         if task.spec.kind == "condition":  # a condition is evaluated at once and never fails
-            params = {p["name"]: p.get("value", "") for p in run.job_parameters}
-            task.outcome = runif.condition_outcome(task.spec.settings, params)
+            task.outcome = runif.condition_outcome(task.spec.settings, run.job_parameters)
             self._finish_task(run, task, now, "SUCCESS", flaky=False)
+            return
+        if task.spec.kind == "for_each":
+            foreach.start(self, run, task, now, lambda t, r: self._finish_task(run, task, t, r, flaky=False))
             return
         duration = plan.durations[key]
         will_fail = plan.fail_task == key and plan.outcome == "FAILED"
@@ -320,14 +322,12 @@ class Simulation:
 
         def finish(t: float) -> None:
             for task in run.tasks.values():
-                if (
-                    task.life in {"TERMINATING", "PENDING", "WAITING_FOR_RETRY", "BLOCKED"}
-                    or task.life == "RUNNING"
-                ):
+                if task.life in {"TERMINATING", "PENDING", "WAITING_FOR_RETRY", "BLOCKED", "RUNNING"}:
                     task.life = "TERMINATED"
                     task.result = task_result
                     task.end = t
                     task.message = "Run cancelled." if why == "CANCELED" else "Run timed out."
+                foreach.stop(task, task_result, t)
             self._terminate(run, t)
 
         self._at(now + run.plan.cleanup_s, self._guard(run, finish))

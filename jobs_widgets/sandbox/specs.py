@@ -20,6 +20,7 @@ TASK_FIELDS: dict[str, str] = {
     "run_job": "run_job_task",
     "condition": "condition_task",
     "pipeline": "pipeline_task",
+    "for_each": "for_each_task",
 }
 _RUN_IF = frozenset(
     {"ALL_SUCCESS", "ALL_DONE", "NONE_FAILED", "AT_LEAST_ONE_SUCCESS", "ALL_FAILED", "AT_LEAST_ONE_FAILED"}

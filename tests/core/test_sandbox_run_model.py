@@ -10,8 +10,10 @@ says why it waits.
 
 from __future__ import annotations
 
+import json
+
 from jobs_widgets._present import outcome
-from jobs_widgets.core import Jobs
+from jobs_widgets.core import Jobs, details
 from jobs_widgets.core.states import RunState
 from jobs_widgets.sandbox import Sandbox
 from jobs_widgets.sandbox.specs import Behaviour, JobSpec, TaskSpec
@@ -132,3 +134,53 @@ def test_a_queued_run_says_why_it_waits() -> None:
         assert run.state is RunState.QUEUED
         assert run.queue_reason == "Queued due to reaching maximum concurrent runs of 1."
         assert run.raw["status"]["queue_details"]["code"] == "MAX_CONCURRENT_RUNS_REACHED"
+
+
+def _fan_job(count: int = 150) -> JobSpec:
+    nested = {"task_key": "score_one", "notebook_task": {"notebook_path": "/w/score"}}
+    fan = {"inputs": json.dumps([f"shard-{i}" for i in range(count)]), "concurrency": 10, "task": nested}
+    tasks = [
+        TaskSpec("list", "notebook", {"notebook_path": "/w/list"}),
+        TaskSpec("score", "for_each", fan, depends_on=["list"], weight=3.0),
+    ]
+    return JobSpec(name="fan", key="fan", tasks=tasks, behaviour=CALM, history_runs=0)
+
+
+def test_a_for_each_of_150_iterations_comes_back_whole_with_its_stats() -> None:
+    with Sandbox(manual=True, jobs=[_fan_job()]) as sb, _jobs(sb, "fan") as jobs:
+        sb.engine.script("fan", outcome="FAILED", fail_task="score", duration_s=300.0, fail_after_s=150.0)
+        fan = jobs("fan")
+        run_id = fan.run_now()
+        sb.advance(3600)
+        run = fan.get_run(run_id)
+        score = run.task("score")
+        assert score is not None and score.state is RunState.FAILED
+        assert dict(score.iterations) == {
+            "active": 0,
+            "completed": 150,
+            "failed": 1,
+            "scheduled": 0,
+            "succeeded": 149,
+            "total": 150,
+        }
+        sb.clear_requests()
+        its = details.iterations(fan, run_id, "score")
+        assert len(its) == 150 and len({i.run_id for i in its}) == 150
+        assert [i.task_key for i in its] == ["score_one"] * 150
+        assert sum(1 for i in its if i.state is RunState.FAILED) == 1
+        pages = [
+            r for r in sb.requests if r.endpoint == "runs/get" and r.params.get("run_id") == str(score.run_id)
+        ]
+        assert [p.params.get("page_token") for p in pages] == [None, "1"]
+
+
+def test_a_for_each_shows_its_progress_while_it_runs() -> None:
+    with Sandbox(manual=True, jobs=[_fan_job(40)]) as sb, _jobs(sb, "fan") as jobs:
+        sb.engine.script("fan", duration_s=400.0, queue_s=0.0, setup_s=0.0)
+        fan = jobs("fan")
+        run_id = fan.run_now()
+        sb.advance(100 + 150)  # list takes 100 s; the 4 waves of 10 take 75 s each: 2 done, 1 running
+        score = fan.get_run(run_id).task("score")
+        assert score is not None and score.state is RunState.RUNNING
+        assert score.iterations["completed"] == 20 and score.iterations["active"] == 10
+        assert score.iterations["scheduled"] == 10 and score.iterations["total"] == 40
