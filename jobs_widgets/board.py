@@ -29,11 +29,15 @@ from jobs_widgets.core import JobHandle, Jobs
 from jobs_widgets.core.ids import check_run_id
 from jobs_widgets.core.jobfeed import INTERVAL_S, WINDOW, JobFeed
 from jobs_widgets.core.jobs import default_jobs
-from jobs_widgets.widget import JobPanel, _front_end
+from jobs_widgets.widget import STATIC, JobPanel, _front_end
 
 __all__ = ["JobsBoard"]
 
 log = logging.getLogger("jobs_widgets.board")
+if not (STATIC / "board.js").exists():  # pragma: no cover - only in an unbuilt checkout
+    raise ImportError(
+        "the JobsBoard front end is not built (jobs_widgets/static/board.js is missing): ./scripts/test"
+    )
 COMMANDS = ("run", "open", "refresh", "visibility")
 
 
