@@ -8,6 +8,7 @@ Jobs API JSON, and tests read them as the truth behind what the API answered.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,8 @@ class RunRecord:
     repairs: list[dict[str, Any]] = field(default_factory=list)
     run_page_url: str | None = None
     trigger: str = "ONE_TIME"
+    #: Called (with the time) when the run ends: a parent's run-job task waiting for it.
+    on_end: list[Callable[[float], None]] = field(default_factory=list)
 
     @property
     def is_terminal(self) -> bool:

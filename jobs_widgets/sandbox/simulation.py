@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 
 from jobs_widgets.core.clock import Clock, SystemClock
-from jobs_widgets.sandbox import foreach, runif, texts
+from jobs_widgets.sandbox import childruns, foreach, runif, texts
 from jobs_widgets.sandbox.plans import draw_plan, failure_rule
 from jobs_widgets.sandbox.records import TERMINAL_LIFE, JobRecord, RunRecord, TaskRun, ms, task_done
 from jobs_widgets.sandbox.specs import TaskSpec
@@ -90,17 +90,12 @@ class Simulation:
         if active < job.spec.max_concurrent_runs:
             self._admit(run, now)
         elif job.spec.queue_enabled:
-            run.queue_reason = (
-                f"Queued due to reaching maximum concurrent runs of {job.spec.max_concurrent_runs}."
-            )
+            run.queue_reason = texts.queued(job.spec.max_concurrent_runs)
             run.message = run.queue_reason
             job.queue.append(run)
         else:
             run.life = "SKIPPED"
-            run.message = (
-                f"Skipping this run because the limit of {job.spec.max_concurrent_runs} "
-                "maximum concurrent runs has been reached."
-            )
+            run.message = texts.skipped(job.spec.max_concurrent_runs)
             run.end = now
             for task in run.tasks.values():
                 task.life, task.result, task.message = "SKIPPED", None, "Run skipped"
@@ -190,8 +185,9 @@ class Simulation:
             task.outcome = runif.condition_outcome(task.spec.settings, run.job_parameters)
             self._finish_task(run, task, now, "SUCCESS", flaky=False)
             return
-        if task.spec.kind == "for_each":
-            foreach.start(self, run, task, now, lambda t, r: self._finish_task(run, task, t, r, flaky=False))
+        if task.spec.kind == "for_each" or task.spec.starts_child:
+            nested = foreach.start if task.spec.kind == "for_each" else childruns.start
+            nested(self, run, task, now, lambda t, r: self._finish_task(run, task, t, r, flaky=False))
             return
         duration = plan.durations[key]
         will_fail = plan.fail_task == key and plan.outcome == "FAILED"
@@ -290,6 +286,8 @@ class Simulation:
         self._release_slot(run, now)
 
     def _release_slot(self, run: RunRecord, now: float) -> None:
+        for hook in run.on_end:
+            hook(now)
         job = run.job
         active = sum(1 for r in job.runs if r.admitted and not r.is_terminal)
         while job.queue and active < job.spec.max_concurrent_runs:

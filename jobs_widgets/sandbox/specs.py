@@ -43,6 +43,8 @@ class TaskSpec:
     run_if: str = "ALL_SUCCESS"
     #: Dependencies on condition tasks: task key -> the outcome ("true"/"false") this task needs.
     outcomes: dict[str, str] = field(default_factory=dict)
+    #: A run_job task that starts a real run of its job here (see sandbox.childruns).
+    starts_child: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in TASK_FIELDS:

@@ -41,8 +41,14 @@ def error_trace(task_key: str, kind: str, error: str, path: str) -> str:
     )
 
 
+#: Task kinds whose runs/get-output has no output field of their own (RunOutput names none).
+_NO_OUTPUT = frozenset({"pipeline", "condition", "for_each"})
+
+
 def success_output(kind: str, task_key: str, rng: random.Random, warehouse: str) -> dict[str, Any]:
     """The ``runs/get-output`` body fields of a task that succeeded."""
+    if kind in _NO_OUTPUT:
+        return {}
     rows = rng.randint(1_000, 5_000_000)
     if kind == "notebook":
         result = json.dumps({"task": task_key, "rows": rows, "status": "ok"})
@@ -68,7 +74,17 @@ def success_output(kind: str, task_key: str, rng: random.Random, warehouse: str)
 def failure_output(kind: str, task_key: str, error: str, trace: str) -> dict[str, Any]:
     """The ``runs/get-output`` body fields of a task that failed."""
     out: dict[str, Any] = {"error": error, "error_trace": trace}
-    if kind not in {"notebook", "sql", "dbt"}:
+    if kind not in {"notebook", "sql", "dbt", *_NO_OUTPUT}:
         out["logs"] = f"Starting {task_key}\n{error}\n"
         out["logs_truncated"] = False
     return out
+
+
+def queued(limit: int) -> str:
+    """Why a run waits in the queue (``status.queue_details.message``, ``state.queue_reason``)."""
+    return f"Queued due to reaching maximum concurrent runs of {limit}."
+
+
+def skipped(limit: int) -> str:
+    """Why a run of a job without a queue was skipped."""
+    return f"Skipping this run because the limit of {limit} maximum concurrent runs has been reached."

@@ -184,3 +184,55 @@ def test_a_for_each_shows_its_progress_while_it_runs() -> None:
         assert score is not None and score.state is RunState.RUNNING
         assert score.iterations["completed"] == 20 and score.iterations["active"] == 10
         assert score.iterations["scheduled"] == 10 and score.iterations["total"] == 40
+
+
+def _parent_and_child() -> list[JobSpec]:
+    child = JobSpec(
+        name="child",
+        key="child",
+        tasks=[TaskSpec("refresh", "pipeline", {"pipeline_id": "0a1b2c3d-pipe", "full_refresh": False})],
+        behaviour=CALM,
+        history_runs=0,
+    )
+    parent = JobSpec(
+        name="parent",
+        key="parent",
+        tasks=[
+            TaskSpec("prepare", "notebook", {"notebook_path": "/w/prepare"}),
+            TaskSpec("run_child", "run_job", {"job_id": 1001}, depends_on=["prepare"], starts_child=True),
+        ],
+        behaviour=CALM,
+        history_runs=0,
+    )
+    return [child, parent]
+
+
+def test_a_run_job_task_starts_a_real_child_run_and_ends_with_it() -> None:
+    with Sandbox(manual=True, jobs=_parent_and_child()) as sb, _jobs(sb, "parent", "child") as jobs:
+        assert sb.jobs["child"] == 1001
+        parent = jobs("parent")
+        run_id = parent.run_now()
+        sb.advance(3600)
+        run = parent.get_run(run_id)
+        task = run.task("run_child")
+        assert task is not None and task.child_job_id == 1001 and task.state is RunState.SUCCEEDED
+        (link,) = details.child_runs(parent, run_id)
+        assert link.job_key == "child" and link.run_id is not None
+        child = jobs("child").get_run(link.run_id)
+        assert child.trigger == "RUN_JOB_TASK" and child.state is RunState.SUCCEEDED
+        assert child.start_ms is not None and task.start_ms is not None and child.start_ms >= task.start_ms
+        assert child.end_ms is not None and task.end_ms is not None and task.end_ms >= child.end_ms
+        pipeline = child.task("refresh")
+        assert pipeline is not None and pipeline.task_type == "pipeline"
+        (raw,) = child.raw["tasks"]
+        assert raw["pipeline_task"] == {"pipeline_id": "0a1b2c3d-pipe", "full_refresh": False}
+
+
+def test_a_failed_child_run_fails_the_run_job_task() -> None:
+    with Sandbox(manual=True, jobs=_parent_and_child()) as sb, _jobs(sb, "parent", "child") as jobs:
+        sb.engine.script("child", outcome="FAILED", fail_task="refresh")
+        parent = jobs("parent")
+        run_id = parent.run_now()
+        sb.advance(3600)
+        run = parent.get_run(run_id)
+        assert run.state is RunState.FAILED and [t.task_key for t in run.failed_tasks] == ["run_child"]
