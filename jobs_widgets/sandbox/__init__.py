@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.clock import Clock, ManualClock, ScaledClock, SystemClock
 from jobs_widgets.sandbox.demo import demo_jobs
+from jobs_widgets.sandbox.demo_runmodel import run_model_jobs
 from jobs_widgets.sandbox.engine import ApiError, Engine, RunRecord
 from jobs_widgets.sandbox.faults import FaultInjector, FaultRule
 from jobs_widgets.sandbox.remote import RemoteSandbox
@@ -70,6 +71,9 @@ class Sandbox:
         The jobs to create (default: the seven demo jobs, see :mod:`~jobs_widgets.sandbox.demo`).
     faults:
         Fault rules (or ``"ENDPOINT:KIND[:P[:ARG]]"`` strings) active from the start.
+    run_model:
+        Also create the run-model demo jobs (for-each, condition, run_if, child run,
+        pipeline, 120 tasks, timeout, queue; see :mod:`~jobs_widgets.sandbox.demo_runmodel`).
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class Sandbox:
         jobs: Iterable[JobSpec] | None = None,
         faults: Iterable[FaultRule | str] = (),
         token: str | None = None,
+        run_model: bool = False,
     ) -> None:
         if clock is None:
             if manual:
@@ -104,7 +109,10 @@ class Sandbox:
         self._server = SandboxServer(self._state, port=port)
         self.engine.base_url = self._server.url
         self.jobs: dict[str, int] = {}
-        for spec in demo_jobs() if jobs is None else jobs:
+        specs = list(demo_jobs() if jobs is None else jobs)
+        if run_model:
+            specs += run_model_jobs()
+        for spec in specs:
             job_id = self.engine.add_job(spec)
             if spec.key:
                 self.jobs[spec.key] = job_id

@@ -33,6 +33,9 @@ class EtlParams(BaseModel):
     max_rows: int | None = Field(None, ge=1, description="Stop after this many rows (for testing)")
 
 
+_RUN_MODEL_AUTO = ("fanout", "guarded", "refresh", "parent", "wide", "slow", "single")
+
+
 def demo_configs() -> dict[str, JobConfig]:
     """The demo jobs' configs, keyed by job key."""
     return {
@@ -43,4 +46,7 @@ def demo_configs() -> dict[str, JobConfig]:
         "flaky": JobConfig(task_type=TaskType.PYTHON_SCRIPT),
         "jar": JobConfig(task_type=TaskType.SPARK_JAR),
         "dbt": JobConfig(task_type=TaskType.DBT),
+        # the run-model jobs (Sandbox(run_model=True)): job parameters where they have them
+        "gate": JobConfig(task_type=TaskType.JOB),
+        **{key: JobConfig(task_type=TaskType.AUTO) for key in _RUN_MODEL_AUTO},
     }
