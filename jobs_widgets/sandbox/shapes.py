@@ -47,7 +47,6 @@ def run_json(base_url: str, run: RunRecord, *, expand_tasks: bool, history: bool
         "queue_duration": ms(span(run.created, run.pending_at, end)) or 0,
         "run_duration": ms(end - run.created) if end is not None else 0,
         "run_page_url": run.run_page_url or run_url(base_url, run.run_id, run.job.job_id),
-        "format": "MULTI_TASK",
         "has_more": False,
     }
     if run.overriding:
@@ -93,7 +92,8 @@ def task_json(base_url: str, run: RunRecord, task: TaskRun) -> dict[str, Any]:
 def task_as_run_json(base_url: str, parent: RunRecord, task: TaskRun) -> dict[str, Any]:
     body = task_json(base_url, parent, task)
     body.pop("task_key", None)
-    body.pop(TASK_FIELDS[task.spec.kind], None)
+    for name in (TASK_FIELDS[task.spec.kind], "depends_on", "run_if"):  # not fields of a Run
+        body.pop(name, None)
     body.update(
         {
             "job_id": parent.job.job_id,
