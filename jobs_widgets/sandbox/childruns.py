@@ -33,6 +33,7 @@ def start(
         return
     child = sim._create_run(job, now, user=run.creator, token=None)
     child.trigger = "RUN_JOB_TASK"
+    task.child = child
     generation = task.generation
     link = {"run_id": child.run_id}
     task.output = {"run_job_output": link}
@@ -47,3 +48,9 @@ def start(
         ended(now)
     else:
         child.on_end.append(sim._guard(run, ended))
+
+
+def stop(sim: Simulation, task: TaskRun, when: float) -> None:
+    """A canceled or timed-out parent cancels the child run its task started, if still going."""
+    if task.child is not None and not task.child.is_terminal:
+        sim._stop_run(task.child, when, "CANCELED")

@@ -57,6 +57,8 @@ class TaskRun:
     outcome: str | None = None
     #: A for-each task's iteration runs, in input order.
     iterations: list[TaskRun] = field(default_factory=list)
+    #: A run-job task's child run in this sandbox (see sandbox.childruns).
+    child: RunRecord | None = None
 
 
 @dataclass

@@ -326,6 +326,7 @@ class Simulation:
                     task.end = t
                     task.message = "Run cancelled." if why == "CANCELED" else "Run timed out."
                 foreach.stop(task, task_result, t)
+                childruns.stop(self, task, t)
             self._terminate(run, t)
 
         self._at(now + run.plan.cleanup_s, self._guard(run, finish))

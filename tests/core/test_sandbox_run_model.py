@@ -236,3 +236,19 @@ def test_a_failed_child_run_fails_the_run_job_task() -> None:
         sb.advance(3600)
         run = parent.get_run(run_id)
         assert run.state is RunState.FAILED and [t.task_key for t in run.failed_tasks] == ["run_child"]
+
+
+def test_canceling_the_parent_cancels_its_child_run() -> None:
+    with Sandbox(manual=True, jobs=_parent_and_child()) as sb, _jobs(sb, "parent", "child") as jobs:
+        sb.engine.script("parent", queue_s=0.0, setup_s=0.0, duration_s=100.0)
+        sb.engine.script("child", queue_s=0.0, setup_s=0.0, duration_s=600.0)
+        parent = jobs("parent")
+        run_id = parent.run_now()
+        sb.advance(120)  # prepare took 50 s; the child runs for 600
+        (link,) = details.child_runs(parent, run_id)
+        assert link.run_id is not None
+        assert jobs("child").get_run(link.run_id).state is RunState.RUNNING
+        parent.cancel_run(run_id)
+        sb.advance(600)
+        assert parent.get_run(run_id).state is RunState.CANCELED
+        assert jobs("child").get_run(link.run_id).state is RunState.CANCELED
