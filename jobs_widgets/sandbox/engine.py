@@ -27,6 +27,7 @@ from typing import Any
 from jobs_widgets.sandbox import history
 from jobs_widgets.sandbox.plans import OUTCOMES, Script, failure_rule
 from jobs_widgets.sandbox.records import TERMINAL_LIFE, ApiError, JobRecord, RunRecord, TaskRun, invalid, ms
+from jobs_widgets.sandbox.runparams import PARAM_FIELDS, check_params
 from jobs_widgets.sandbox.shapes import (
     decode_page_token,
     encode_page_token,
@@ -46,16 +47,6 @@ __all__ = [
     "Script",
     "TaskRun",
 ]
-
-PARAM_FIELDS = (
-    "notebook_params",
-    "python_params",
-    "python_named_params",
-    "jar_params",
-    "sql_params",
-    "dbt_commands",
-    "spark_submit_params",
-)
 
 
 class Engine(Simulation):
@@ -165,7 +156,7 @@ class Engine(Simulation):
                 if existing is not None:
                     run = self._runs[existing]
                     return {"run_id": run.run_id, "number_in_job": run.number}
-            overriding, job_parameters = self._check_params(job, body)
+            overriding, job_parameters = check_params(job, body)
             only = body.get("only")
             if only is not None:
                 if not isinstance(only, list) or not all(isinstance(k, str) for k in only):
@@ -385,39 +376,3 @@ class Engine(Simulation):
         if job is None:
             raise invalid(f"Job {job_id} does not exist.")
         return job
-
-    def _check_params(
-        self, job: JobRecord, body: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-        overriding: dict[str, Any] = {}
-        for name in PARAM_FIELDS:
-            value = body.get(name)
-            if value is None:
-                continue
-            if name in {"notebook_params", "python_named_params", "sql_params"}:
-                if not isinstance(value, dict) or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-                ):
-                    raise invalid(f"{name} must be a map of string to string.")
-            elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise invalid(f"{name} must be a list of strings.")
-            if value:
-                overriding[name] = value
-        job_params = body.get("job_parameters")
-        defined = {p["name"]: p.get("default", "") for p in job.spec.parameters}
-        if job_params is not None:
-            if not isinstance(job_params, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in job_params.items()
-            ):
-                raise invalid("job_parameters must be a map of string to string.")
-            for name in job_params:
-                if name not in defined:
-                    raise invalid(f"Job parameter {name!r} is not defined for job {job.job_id}.")
-        if defined and overriding:
-            raise invalid(
-                "Task parameters are not supported for jobs with job parameters; use job_parameters instead."
-            )
-        resolved = [
-            {"name": n, "default": d, "value": (job_params or {}).get(n, d)} for n, d in defined.items()
-        ]
-        return overriding, resolved
