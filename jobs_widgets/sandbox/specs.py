@@ -22,6 +22,9 @@ TASK_FIELDS: dict[str, str] = {
     "pipeline": "pipeline_task",
     "for_each": "for_each_task",
 }
+_CONDITION_OPS = frozenset(
+    {"EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL"}
+)
 _RUN_IF = frozenset(
     {"ALL_SUCCESS", "ALL_DONE", "NONE_FAILED", "AT_LEAST_ONE_SUCCESS", "ALL_FAILED", "AT_LEAST_ONE_FAILED"}
 )
@@ -134,6 +137,20 @@ class JobSpec:
                 if dep not in keys:
                     raise ValueError(f"task {task.task_key!r} depends on unknown task {dep!r}")
         self._check_acyclic()
+        self._check_nested()
+
+    def _check_nested(self) -> None:
+        """Bad for-each or condition settings fail here, in one line, not mid-run."""
+        from jobs_widgets.sandbox import foreach  # it builds on these specs
+
+        for task in self.tasks:
+            if task.kind == "for_each":
+                foreach.inputs(task.settings)
+                foreach.nested_spec(task.settings)
+            if task.kind == "condition" and task.settings.get("op") not in _CONDITION_OPS:
+                raise ValueError(
+                    f"condition task {task.task_key!r} needs op, one of {sorted(_CONDITION_OPS)}"
+                )
 
     def _check_acyclic(self) -> None:
         deps = {t.task_key: list(t.depends_on) for t in self.tasks}

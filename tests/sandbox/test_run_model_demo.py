@@ -7,10 +7,12 @@ back through the core's models and honest labels.
 
 from __future__ import annotations
 
+import pytest
 from jobs_widgets._present import outcome
 from jobs_widgets.core import Jobs, details
 from jobs_widgets.core.states import RunState
 from jobs_widgets.sandbox import Sandbox
+from jobs_widgets.sandbox.specs import JobSpec, TaskSpec
 
 RUN_MODEL = {
     "fanout": 2001,
@@ -94,3 +96,20 @@ def test_each_run_model_story_as_a_user_sees_it() -> None:
         assert outcome(slow)[0] == "Timed out"
         assert jobs("single").get_run(first).state is RunState.SUCCEEDED
         assert jobs("single").get_run(second).state is RunState.SUCCEEDED
+
+
+def test_bad_for_each_and_condition_settings_fail_when_the_job_is_made() -> None:
+    def job(task: TaskSpec) -> JobSpec:
+        return JobSpec(name="bad", tasks=[task])
+
+    nested = {"task_key": "one", "notebook_task": {"notebook_path": "/w"}}
+    with pytest.raises(ValueError, match="inputs must be a JSON array"):
+        job(TaskSpec("fan", "for_each", {"inputs": "not json", "task": nested}))
+    with pytest.raises(ValueError, match="exactly one task type"):
+        job(TaskSpec("fan", "for_each", {"inputs": "[1]", "task": {"task_key": "one"}}))
+    with pytest.raises(ValueError, match="needs op"):
+        job(TaskSpec("gate", "condition", {"op": "LIKE", "left": "a", "right": "b"}))
+    with pytest.raises(ValueError, match="unknown run_if"):
+        TaskSpec("t", "notebook", run_if="SOMETIMES")
+    with pytest.raises(ValueError, match="must be 'true' or 'false'"):
+        TaskSpec("t", "notebook", depends_on=["gate"], outcomes={"gate": "yes"})
