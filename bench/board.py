@@ -75,7 +75,7 @@ def main() -> None:
     print(f"{'board over':<12}{args.jobs} jobs, one look every {args.interval:g} s")
     for name in ("visible", "hidden"):
         phase = result[name]
-        print(f"{name:<12}{phase['per_minute']:>8} requests/min  {phase['by_endpoint']}")  # type: ignore[index]
+        print(f"{name:<12}{phase['per_minute']:>8} requests/min  {phase['by_endpoint']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -41,7 +41,7 @@ def _label(state: str) -> str:
 
 def _elapsed(bar: Mapping[str, Any], now_ms: float | None) -> float | None:
     if bar.get("end_ms") is None and bar.get("start_ms") is not None and now_ms is not None:
-        return max(0.0, now_ms - bar["start_ms"])
+        return max(0.0, now_ms - float(bar["start_ms"]))
     value = bar.get("elapsed_ms")
     return float(value) if value is not None else None
 
