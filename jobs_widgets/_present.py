@@ -25,6 +25,8 @@ from jobs_widgets.core.models import Run, TaskRun
 from jobs_widgets.core.states import RunState
 
 __all__ = [
+    "AWAITING_LABEL",
+    "AWAITING_MESSAGE",
     "IDLE_LABEL",
     "LIMITS",
     "SKEW_MS",
@@ -39,6 +41,7 @@ __all__ = [
     "rules_for_js",
     "safe_url",
     "shown_duration_ms",
+    "since_ms",
     "state_label",
     "state_tone",
     "ticks",
@@ -51,6 +54,12 @@ Tone = Literal["success", "error", "warn", "active", "waiting", "neutral"]
 
 IDLE_LABEL: Final = "No runs yet"
 """The badge of a panel whose job never ran."""
+
+AWAITING_LABEL: Final = "State unknown"
+"""The badge of a run known by its id only (started, or asked for, but not yet read)."""
+
+AWAITING_MESSAGE: Final = "The workspace has not answered for this run yet; retrying."
+"""What a run known by its id only says beside its badge."""
 
 TONES: Final[Mapping[RunState, Tone]] = {
     RunState.QUEUED: "waiting",
@@ -265,13 +274,23 @@ def ticks(item: Run | TaskRun) -> bool:
     )
 
 
+def since_ms(item: Run | TaskRun) -> int | None:
+    """Where a running item's elapsed time counts from: its start, or for a run being
+    repaired, the repair's start (counting from the first start would make a repair
+    look late at once)."""
+    repaired = item.repair_started_ms if isinstance(item, Run) else None
+    if not item.is_terminal and repaired is not None:
+        return max(repaired, item.start_ms or 0)
+    return item.start_ms
+
+
 def shown_duration_ms(item: Run | TaskRun, now_ms: float | None) -> float | None:
     """The duration shown for a run or task as of ``now_ms`` (workspace clock), or None."""
     if not item.is_terminal and not ticks(item):
         return None
     return elapsed_ms(
         terminal=item.is_terminal,
-        start_ms=item.start_ms,
+        start_ms=since_ms(item),
         end_ms=item.end_ms,
         duration_ms=None if item.duration_s is None else round(item.duration_s * 1000),
         now_ms=now_ms,

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from jobs_widgets._facts import run_facts
 from jobs_widgets._present import (
+    AWAITING_LABEL,
+    AWAITING_MESSAGE,
     LIMITS,
     busy_text,
     clip,
@@ -28,12 +30,15 @@ from jobs_widgets._present import (
     outcome,
     safe_url,
     shown_duration_ms,
+    since_ms,
     task_detail,
     ticks,
     trace_tail,
     trace_title,
 )
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskRun
+from jobs_widgets.core.repairs import repair_plan
+from jobs_widgets.core.states import RunState
 
 MAX_PARAMS = 100
 MAX_TASKS = 200
@@ -158,8 +163,10 @@ def run_snapshot(
     if run is None:
         return None
     params = dict(list(run.params.items())[:MAX_PARAMS])
+    plan = repair_plan(run)
     return {
         "run_id": run.run_id,
+        "known": True,
         "run_name": _opt_text(run.run_name, LIMITS["name"]),
         "state": run.state.value,
         **_shown(run),
@@ -172,6 +179,8 @@ def run_snapshot(
         "trigger_text": humanize(run.trigger),
         "start_time": run.start_ms,
         "start_text": format_timestamp(run.start_ms),
+        "since_time": since_ms(run),
+        "repairing": not run.is_terminal and run.repair_started_ms is not None,
         "end_time": run.end_ms,
         "duration_ms": _ms(run.duration_s) if run.is_terminal else None,
         **_timing(run, now_s),
@@ -180,6 +189,41 @@ def run_snapshot(
         "facts": [[label, text] for label, text in run_facts(run)],
         "tasks": [task_snapshot(t, now_s) for t in run.latest_tasks[:MAX_TASKS]],
         "failure": failure_snapshot(run, output),
+        "repair": None if plan is None else {"tasks": list(plan.tasks), "default": list(plan.default)},
+    }
+
+
+def awaiting_snapshot(run_id: int) -> dict[str, Any]:
+    """A run known by its id only (started, or asked for, but not read yet): its id and
+    "state unknown", never "No runs yet" (which would invite a second run)."""
+    return {
+        "run_id": run_id,
+        "known": False,
+        "run_name": None,
+        "state": RunState.UNKNOWN.value,
+        "label": AWAITING_LABEL,
+        "tone": "neutral",
+        "is_terminal": False,
+        "life_cycle_state": None,
+        "result_state": None,
+        "state_message": AWAITING_MESSAGE,
+        "termination_code": None,
+        "trigger": None,
+        "trigger_text": "",
+        "start_time": None,
+        "start_text": "",
+        "since_time": None,
+        "repairing": False,
+        "end_time": None,
+        "duration_ms": None,
+        "duration_text": "",
+        "ticks": False,
+        "run_page_url": None,
+        "params": {},
+        "facts": [],
+        "tasks": [],
+        "failure": None,
+        "repair": None,
     }
 
 
@@ -238,17 +282,20 @@ def build_snapshot(
     now_s: float,
     rate: float,
     pending_detail: str | None = None,
+    awaiting: int | None = None,
 ) -> dict[str, Any]:
     """Every synced trait of the panel, from core models (the one place that decides).
 
     With ``pending_detail`` (a panel that has that trait), the snapshot also carries
     ``pending_detail``: what the panel says while ``pending`` is set ("" otherwise).
     """
+    shown = awaiting_snapshot(awaiting) if awaiting is not None else run_snapshot(run, output, now_s)
     snapshot = {
         "job": job_snapshot(key, job_id, info),
-        "run": run_snapshot(run, output, now_s),
+        "run": shown,
         "history": history_snapshot(history),
-        "eta": eta_snapshot(eta),
+        # a repair re-runs some tasks: the whole run's usual duration says nothing about it
+        "eta": None if shown is not None and shown["repairing"] else eta_snapshot(eta),
         "health": health_snapshot(health),
         "error": _text(" ".join(error.split()), LIMITS["error"]),
         "params_schema": dict(params_schema) if params_schema is not None else None,

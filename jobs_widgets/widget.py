@@ -48,6 +48,7 @@ class PanelMessage(TypedDict, total=False):
     run_id: int
     params: dict[str, Any]
     visible: bool
+    tasks: list[str]  # repair only: the tasks to run again (with their dependents)
 
 
 def _front_end(name: str) -> str | Path:
@@ -193,6 +194,7 @@ class JobPanel(anywidget.AnyWidget):
             run_id=message.get("run_id", SHOWN),
             params=message.get("params"),
             visible=message.get("visible", True),
+            tasks=message.get("tasks"),
         )
 
     # ----------------------------------------------------------------- traits
@@ -215,6 +217,7 @@ class JobPanel(anywidget.AnyWidget):
             pending_detail=state.pending.detail() if state.pending else "",
             now_s=state.now_s,
             rate=state.rate,
+            awaiting=state.awaiting,
         )
         usual = handle.registry.hub.history.task_etas((handle.identity, handle.job_id))
         snapshot["timeline"] = timeline_view(

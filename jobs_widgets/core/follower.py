@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jobs_widgets.core.errors import JobsApiError, JobsClosedError, ParamsError
+from jobs_widgets.core.follower_reads import FollowerReads
 from jobs_widgets.core.follower_state import (
     COMMANDS,
     PENDING_LIMIT_S,
@@ -31,7 +32,7 @@ from jobs_widgets.core.follower_state import (
     Pending,
 )
 from jobs_widgets.core.handle import JobHandle
-from jobs_widgets.core.ids import check_limit, check_run_id
+from jobs_widgets.core.ids import check_limit, check_run_id, check_task_keys
 from jobs_widgets.core.models import JobInfo, Run, RunOutput
 from jobs_widgets.core.policy import check_mode
 from jobs_widgets.core.watched import OK, Health, Subscription
@@ -42,7 +43,7 @@ log = logging.getLogger("jobs_widgets.follower")
 HISTORY = 15
 
 
-class RunFollower:
+class RunFollower(FollowerReads):
     """The state and behaviour behind a ``JobPanel`` (see the module docstring).
 
     ``on_change`` is called (from any thread) whenever the state changed.
@@ -75,7 +76,8 @@ class RunFollower:
         self._subscription: Subscription | None = None
         self._closed = False
         self._requested = None if run_id is None else check_run_id(run_id)
-        self._queue: deque[Callable[[], None]] = deque()
+        self._unread: int | None = None  # the requested run, while reading it failed
+        self._queue: deque[Callable[[], object]] = deque()
         self._draining = False
 
     # ----------------------------------------------------------------- reading
@@ -97,9 +99,11 @@ class RunFollower:
         handle = self.handle
         clock = handle.registry.clock
         with self._lock:
+            run, unread = self._run, self._unread
             return FollowerState(
                 info=self._info,
-                run=self._run,
+                run=run,
+                awaiting=unread if unread is not None and (run is None or run.run_id != unread) else None,
                 output=self._output,
                 history=list(self._runs),
                 eta=handle.registry.hub.eta(handle.identity, handle.job_id),
@@ -149,9 +153,19 @@ class RunFollower:
 
     # ----------------------------------------------------------------- commands
     def command(
-        self, kind: str, *, run_id: object = None, params: object = None, visible: object = True
+        self,
+        kind: str,
+        *,
+        run_id: object = None,
+        params: object = None,
+        visible: object = True,
+        tasks: object = None,
     ) -> None:
-        """Do one of the view's commands (see ``COMMANDS``); bad input raises ParamsError."""
+        """Do one of the view's commands (see ``COMMANDS``); bad input raises ParamsError.
+
+        ``tasks`` (repair only): the task keys to run again with what depends on them
+        (None: the failed ones); the core checks them against the run.
+        """
         if kind not in COMMANDS:
             raise ParamsError(f"unknown panel command {str(kind)[:40]!r}", key="kind")
         if kind == "visibility":
@@ -171,7 +185,8 @@ class RunFollower:
             elif kind == "cancel":
                 self._start("cancel", target, lambda: self.handle.cancel_run(target), until_run_ends=True)
             else:
-                self._start("repair", target, lambda: self._repair(target))
+                chosen = check_task_keys(tasks)
+                self._start("repair", target, lambda: self._repair(target, chosen))
 
     def _start(
         self, kind: str, run_id: int | None, work: Callable[[], None], *, until_run_ends: bool = False
@@ -224,21 +239,17 @@ class RunFollower:
 
     def _run_now(self, params: dict[str, Any]) -> None:
         run_id = self.handle.run_user_params(params or None)
-        run = self.handle.get_run(run_id)
         with self._lock:
-            self._runs = [run, *[r for r in self._runs if r.run_id != run_id]][: self.history_size]
-        self._show(run)
+            self._requested = run_id  # shown from now on, its state unknown until it is read
+        self._select(run_id)
 
-    def _repair(self, run_id: int) -> None:
-        self.handle.repair_run(run_id)
+    def _repair(self, run_id: int, tasks: list[str] | None) -> None:
+        self.handle.repair_run(run_id, rerun_tasks=tasks)
         self.handle.forget_cached()
-        self._show(self.handle.get_run(run_id))
-
-    def _select(self, run_id: int) -> None:
-        self._show(self.handle.get_run(run_id))
+        self._select(run_id)
 
     # ----------------------------------------------------------------- background work
-    def _background(self, work: Callable[[], None]) -> None:
+    def _background(self, work: Callable[[], object]) -> None:
         """Queue ``work``: done in order, one at a time, on the runtime's work threads."""
         with self._lock:
             if self._closed:
@@ -268,58 +279,6 @@ class RunFollower:
             except BaseException as exc:  # even a KeyboardInterrupt from a view callback: report it, go on
                 self._fail(exc)
 
-    def _retry_later(self, attempt: int, exc: JobsApiError, again: Callable[[int], None]) -> bool:
-        """Schedule ``again(attempt + 1)`` after a transient error; False for any other error.
-
-        A transient error is never final while the view is open: the delay is the policy's
-        (``error_delay``: growing to ``cap``, at least Retry-After), and meanwhile the view
-        shows a degraded connection with the retry time (a panel that gave up after six
-        failures in a row never followed its run again).
-        """
-        if not exc.transient or self._closed:
-            return False
-        registry = self.handle.registry
-        delay = (self.handle.config.poll or registry.hub.policy).error_delay(attempt, exc.retry_after)
-        self._set_health(
-            Health("degraded", exc.message, next_retry_at=registry.clock.time() + delay, failures=attempt)
-        )
-        registry.runtime.call_later(delay, lambda: self._background(lambda: again(attempt + 1)))
-        return True
-
-    def _load(self, run_id: int | None, *, force: bool = False, attempt: int = 1) -> None:
-        handle = self.handle
-        if force:
-            handle.forget_cached()
-        try:
-            info = handle.get_job()
-            runs = handle.list_runs(self.history_size)
-            run: Run | None
-            if run_id is not None:
-                run = handle.get_run(run_id)
-            else:
-                active = [r for r in runs if not r.is_terminal]
-                run = active[0] if active else (runs[0] if runs else None)  # newest first
-        except JobsApiError as exc:
-            if self._retry_later(attempt, exc, lambda n: self._load(run_id, force=force, attempt=n)):
-                return
-            raise
-        schema = self._safe_schema()
-        with self._lock:
-            self._info, self._runs, self._schema = info, runs, schema
-            self._error = ""
-        self._set_health(OK)
-        self._show(run)
-        if handle.registry.hub.eta(handle.identity, handle.job_id) is None:
-            handle.registry.hub.load_history(handle)
-            self._changed()
-
-    def _safe_schema(self) -> dict[str, Any] | None:
-        try:
-            return self.handle.params_schema()
-        except Exception as exc:  # a missing schema only means no form
-            log.debug("no params schema for %s: %s", self.handle.key, exc)
-            return None
-
     def _show(self, run: Run | None) -> None:
         """Make ``run`` the shown run and follow it while it is active."""
         with self._lock:
@@ -327,10 +286,12 @@ class RunFollower:
                 return
             previous, self._subscription = self._subscription, None
             pending = self._pending
+            if run is not None:
+                self._requested, self._unread = run.run_id, None
             if (
                 pending is not None
                 and pending.run_id is not None
-                and (run is None or run.run_id != pending.run_id)
+                and pending.run_id != (run.run_id if run is not None else self._requested)
             ):
                 self._pending = None  # it was for the run no longer shown
             self._run, self._output = run, None
@@ -358,28 +319,13 @@ class RunFollower:
         if not keep:
             subscription.close()
 
-    def _fetch_failure(self, run: Run, attempt: int = 1) -> None:
-        if not (run.state.is_failure or run.failed_tasks):
-            return
-        try:
-            output = self.handle.get_run_output(run.run_id)
-        except JobsApiError as exc:  # the run is still shown; only the details are missing
-            if not self._retry_later(attempt, exc, lambda n: self._refetch_failure(run, n)):
-                log.debug("no output for run %s: %s", run.run_id, exc)
-            return
-        with self._lock:
-            if self._run is not None and self._run.run_id == run.run_id:
-                self._output = output
-
-    def _refetch_failure(self, run: Run, attempt: int) -> None:
-        self._fetch_failure(run, attempt)
-        self._changed()
-
     # ----------------------------------------------------------------- hub news
     def _on_run(self, run: Run) -> None:
         with self._lock:
             if self._closed or self._run is None or self._run.run_id != run.run_id:
                 return
+            run = run.with_repairs_of(self._run)  # a poll's read comes without repair history
+            moved = run.state is not self._run.state
             self._run = run
             self._runs = [run if r.run_id == run.run_id else r for r in self._runs]
             pending = self._pending
@@ -388,28 +334,19 @@ class RunFollower:
         self._changed()
         if run.is_terminal:
             self._background(lambda: self._finished(run))
+        elif moved:  # the strip's other runs may have moved too: one list read per state change
+            self._background(self._refresh_history)
 
     def _finished(self, run: Run) -> None:
         self._fetch_failure(run)
         with self._lock:
             self._subscription = None
+        self.handle.forget_cached()  # a list read from before the end would show it still going
         self._refresh_history()
-
-    def _refresh_history(self, attempt: int = 1) -> None:
-        try:
-            runs = self.handle.list_runs(self.history_size)
-        except JobsApiError as exc:  # the run is shown; only the history is stale for now
-            if not self._retry_later(attempt, exc, self._refresh_history):
-                log.debug("history of %s not refreshed: %s", self.handle.key, exc)
-            return
-        with self._lock:
-            self._runs = runs
-        self._set_health(OK)
-        self._changed()
 
     def _set_health(self, health: Health) -> None:
         with self._lock:
-            if self._health == health:
+            if self._health == health or self._health.status == "stopped":  # stopped is for good
                 return
             self._health = health
             if health.ok and self._error_from_api:  # an API error that a success just answered

@@ -44,6 +44,9 @@ class FollowerState:
 
     info: JobInfo | None
     run: Run | None
+    #: The run to show when it is known by id only (``run`` is another or None): the
+    #: workspace has not answered for it yet, so its state is unknown.
+    awaiting: int | None
     output: RunOutput | None
     history: list[Run]
     eta: Eta | None

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.config import JobConfig, TaskType
 from jobs_widgets.core.errors import JobsApiError, ParamsError, RunScopeError
-from jobs_widgets.core.ids import check_limit, check_run_id, check_timeout
+from jobs_widgets.core.ids import check_limit, check_run_id, check_task_keys, check_timeout
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskOutput
 from jobs_widgets.core.params import (
     check_user_params,
     infer_task_type,
     params_schema,
     prepare_run_fields,
-    run_job_parameters,
 )
 from jobs_widgets.core.policy import PollPolicy, check_mode
+from jobs_widgets.core.repairs import repair_request
 from jobs_widgets.core.waiting import AsyncRunWatch, RunWatch, check_abort_mode
 
 if TYPE_CHECKING:
@@ -164,12 +164,16 @@ class JobHandle:
         return runs[0] if runs else None
 
     def get_run(self, run_id: int) -> Run:
-        """One of this job's runs; :class:`RunScopeError` if it belongs to another job."""
+        """One of this job's runs; :class:`RunScopeError` if it belongs to another job.
+
+        Read with its repair history (the same one request), so a repaired run says when
+        its repair began and how often it was repaired.
+        """
         run_id = _check_run_id(run_id)
         run = self._cache.get_or_load(
             self._scope,
             ("run", run_id),
-            lambda: Run.from_api(self.gateway.get_run(run_id)),
+            lambda: Run.from_api(self.gateway.get_run(run_id, include_history=True)),
             ttl=self._jobs.cache_ttl,
         )
         self.session.remember_run_job(run_id, run.job_id)
@@ -266,30 +270,17 @@ class JobHandle:
         job_parameters: Mapping[str, Any] | None = None,
     ) -> int:
         """Re-run the failed tasks (or ``rerun_tasks`` and what depends on them) of one of this
-        job's runs; returns the repair id.
+        job's runs; returns the repair id. A task key the run does not have is refused
+        (:class:`ParamsError`) before anything is sent.
 
         The repair keeps the run's job parameters unless ``job_parameters`` says otherwise
         (a repair that drops them re-runs tasks with the job's defaults: Airflow #64828),
         and names the run's latest repair, which a workspace requires of a second repair.
         """
+        rerun_tasks = check_task_keys(rerun_tasks)
         run = self._fresh_run(run_id, include_history=True)
-        latest = None
-        for entry in run.raw.get("repair_history") or []:
-            if isinstance(entry, Mapping) and entry.get("type") == "REPAIR" and entry.get("id") is not None:
-                latest = int(entry["id"])
-        params = (
-            run_job_parameters(run)
-            if job_parameters is None
-            else {k: str(v) for k, v in job_parameters.items()}
-        )
-        repair_id = self.gateway.repair_run(
-            run.run_id,
-            rerun_all_failed_tasks=rerun_all_failed_tasks and not rerun_tasks,
-            rerun_tasks=list(rerun_tasks) if rerun_tasks else None,
-            latest_repair_id=latest,
-            rerun_dependent_tasks=True if rerun_tasks else None,
-            job_parameters=params or None,
-        )
+        request = repair_request(run, rerun_tasks, rerun_all_failed_tasks, job_parameters)
+        repair_id = self.gateway.repair_run(run.run_id, **request)
         self._cache.invalidate(self._scope)
         return repair_id
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from jobs_widgets.core.errors import ParamsError
 
-__all__ = ["MAX_LIST", "as_run_id", "check_limit", "check_run_id", "check_timeout"]
+__all__ = ["MAX_LIST", "as_run_id", "check_limit", "check_run_id", "check_task_keys", "check_timeout"]
 
 MAX_RUN_ID = 2**63 - 1  # the Jobs API's int64
 MAX_LIST = 1000  # most runs one list_runs call returns
+MAX_TASK_KEY = 100  # the Jobs API's limit on a task key's length
 
 
 def as_run_id(value: Any) -> int | None:
@@ -60,3 +61,21 @@ def check_timeout(value: float | None) -> float | None:
             f"timeout must be a positive number of seconds (or None), got {value!r}", key="timeout"
         )
     return value
+
+
+def check_task_keys(value: object) -> list[str] | None:
+    """Task keys to act on (a repair's ``rerun_tasks``): None, or a non-empty list of
+    distinct keys (order kept); :class:`ParamsError` (one line) for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise ParamsError(f"tasks must be a list of task keys, got {type(value).__name__}", key="tasks")
+    keys: list[str] = []
+    for item in value[: MAX_LIST + 1]:
+        if not isinstance(item, str) or not item.strip() or len(item) > MAX_TASK_KEY:
+            raise ParamsError(f"tasks: {str(item)[:40]!r} is not a task key", key="tasks")
+        if item not in keys:
+            keys.append(item)
+    if not keys or len(keys) > MAX_LIST:
+        raise ParamsError(f"tasks must name 1 to {MAX_LIST} task keys", key="tasks")
+    return keys

@@ -9,7 +9,7 @@ properties for people.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -267,6 +267,26 @@ class Run:
     def failed_tasks(self) -> tuple[TaskRun, ...]:
         """Tasks whose latest attempt failed (an attempt a retry made good is not a failure)."""
         return tuple(t for t in self.latest_tasks if t.state.is_failure)
+
+    @property
+    def repair_started_ms(self) -> int | None:
+        """When the run's latest repair began (epoch ms), or None if it was never repaired.
+
+        Read from ``repair_history``, which ``runs/get`` sends only with ``include_history``
+        (a run polled without it keeps the history of a fuller read: :meth:`with_repairs_of`).
+        """
+        latest: int | None = None
+        for entry in self.raw.get("repair_history") or ():
+            if isinstance(entry, Mapping) and entry.get("type") == "REPAIR":
+                latest = _ms(entry.get("start_time")) or latest
+        return latest
+
+    def with_repairs_of(self, earlier: Run) -> Run:
+        """This run, keeping ``earlier``'s repair history when this read came without one."""
+        history = earlier.raw.get("repair_history")
+        if not history or self.raw.get("repair_history") or earlier.run_id != self.run_id:
+            return self
+        return replace(self, raw=MappingProxyType({**self.raw, "repair_history": history}))
 
     def fingerprint(self) -> tuple[Any, ...]:
         """What a watcher compares to decide whether anything visible changed."""

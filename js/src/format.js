@@ -1,7 +1,7 @@
 // Texts the view composes from what Python sent. No DOM, no model, no clock:
 // callers pass `now` (epoch ms on the jobs' clock).
 
-import { FAILED_STATES, TERMINAL_STATES } from "./protocol.js";
+import { TERMINAL_STATES } from "./protocol.js";
 import { formatDuration, liveElapsedMs } from "./rules.js";
 
 /** @typedef {import("./protocol.js").Run} Run */
@@ -27,26 +27,24 @@ export function isRunActive(run) {
 }
 
 /**
- * Repair is offered for terminal runs that failed, or were canceled after
- * some task failed.
+ * Repair is offered for the ended runs Python sent a repair plan for (they
+ * failed, or some task did: core/repairs.py decides).
  * @param {Run | null} run
  * @returns {boolean}
  */
 export function canRepair(run) {
-  if (run === null || !run.is_terminal) return false;
-  if (FAILED_STATES.has(run.state)) return true;
-  return run.state === "CANCELED" && run.tasks.some((t) => FAILED_STATES.has(t.state));
+  return run !== null && run.is_terminal && run.repair !== null;
 }
 
 /**
  * The duration shown for a run or task: counted live on the jobs' clock while it
  * ticks, else the text Python sent.
- * @param {{ ticks: boolean, start_time: number | null, duration_text: string }} item
+ * @param {{ ticks: boolean, start_time: number | null, since_time?: number | null, duration_text: string }} item
  * @param {number} now
  * @returns {string}
  */
 export function durationText(item, now) {
-  return item.ticks ? formatDuration(liveElapsedMs(item.start_time, now)) : item.duration_text;
+  return item.ticks ? formatDuration(liveElapsedMs(item.since_time ?? item.start_time, now)) : item.duration_text;
 }
 
 /**
@@ -66,10 +64,10 @@ export function durationText(item, now) {
  */
 export function progressInfo(run, eta, now) {
   const range = eta ? eta.text : "";
-  if (!isRunActive(run) || run === null) {
+  if (!isRunActive(run) || run === null || run.known === false) {
     return { visible: false, fraction: null, overdue: false, label: range };
   }
-  const elapsed = liveElapsedMs(run.start_time, now);
+  const elapsed = liveElapsedMs(run.since_time ?? run.start_time, now);
   if (eta === null || elapsed === null) {
     return { visible: true, fraction: null, overdue: false, label: range };
   }

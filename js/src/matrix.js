@@ -239,7 +239,7 @@ export function createMatrix({ onSelect }) {
     const failed = m.runs.filter((r) => r.tone === "error").length;
     setText(
       summary,
-      m.runs.length ? `${m.runs.length} runs x ${m.tasks.length} tasks, oldest left${failed ? `, ${failed} failed` : ""}. Pick a run to show it.` : "No runs yet.",
+      m.runs.length ? `${m.runs.length} runs x ${m.tasks.length} tasks, oldest left${failed ? `, ${failed} failed` : ""}. Pick a run to show it.` : "No runs to compare yet.",
     );
     if (rebuilt && before === null) scroller.scrollLeft = scroller.scrollWidth;
   };

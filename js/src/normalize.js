@@ -236,6 +236,7 @@ export function normalizeRun(raw) {
   const tasks = Array.isArray(raw.tasks) ? raw.tasks : [];
   return {
     run_id: numOrNull(raw.run_id) ?? 0,
+    known: raw.known !== false,
     run_name: textOrNull(raw.run_name, LIMITS.name),
     state,
     ...shown(raw, state),
@@ -249,6 +250,8 @@ export function normalizeRun(raw) {
     trigger_text: text(raw.trigger_text, LIMITS.name),
     start_time: timeOrNull(raw.start_time),
     start_text: text(raw.start_text, LIMITS.name),
+    since_time: timeOrNull(raw.since_time),
+    repairing: raw.repairing === true,
     end_time: timeOrNull(raw.end_time),
     duration_ms: numOrNull(raw.duration_ms),
     run_page_url: urlOrNull(raw.run_page_url),
@@ -256,7 +259,19 @@ export function normalizeRun(raw) {
     facts: normalizeFacts(raw.facts),
     tasks: tasks.filter(isObject).map(normalizeTask),
     failure: normalizeFailure(raw.failure),
+    repair: normalizeRepair(raw.repair),
   };
+}
+
+/**
+ * @param {unknown} raw
+ * @returns {import("./protocol.js").RepairPlan | null}
+ */
+function normalizeRepair(raw) {
+  if (!isObject(raw)) return null;
+  const tasks = names(raw.tasks).slice(0, 1000);
+  const known = new Set(tasks);
+  return { tasks, default: names(raw.default).filter((key) => known.has(key)) };
 }
 
 /**

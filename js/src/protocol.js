@@ -72,8 +72,15 @@
  */
 
 /**
+ * @typedef {object} RepairPlan
+ * @property {string[]} tasks    the run's tasks, in its order
+ * @property {string[]} default  ticked at first: what did not end well and what depends on it
+ */
+
+/**
  * @typedef {object} RunFields
  * @property {number} run_id
+ * @property {boolean} known   false: a run known by its id only (its state not read yet; Run is held)
  * @property {string | null} run_name
  * @property {string} state
  * @property {boolean} is_terminal
@@ -85,6 +92,8 @@
  * @property {string} trigger_text   "One time"
  * @property {number | null} start_time
  * @property {string} start_text     "2024-05-01 14:00:00 CEST" (kernel's zone)
+ * @property {number | null} since_time  where a running run's elapsed time counts from (a repair's start)
+ * @property {boolean} repairing     a repair of it is running (no whole-run estimate applies)
  * @property {number | null} end_time
  * @property {number | null} duration_ms
  * @property {string | null} run_page_url
@@ -92,6 +101,7 @@
  * @property {Array<[string, string]>} facts  [label, text] lines beyond the state ("Started", "Ended"...), worded in Python
  * @property {TaskRun[]} tasks
  * @property {Failure | null} failure
+ * @property {RepairPlan | null} repair  what a repair offers (null: it cannot be repaired)
  */
 
 /** @typedef {RunFields & Shown & Ticking} Run */
@@ -175,7 +185,7 @@
 
 /** @typedef {{ kind: "run", params: Record<string, string | number | boolean> }} RunMessage */
 /** @typedef {{ kind: "cancel", run_id: number }} CancelMessage */
-/** @typedef {{ kind: "repair", run_id: number }} RepairMessage */
+/** @typedef {{ kind: "repair", run_id: number, tasks?: string[] }} RepairMessage */
 /** @typedef {{ kind: "refresh" }} RefreshMessage */
 /** @typedef {{ kind: "select", run_id: number }} SelectMessage */
 /** @typedef {{ kind: "visibility", visible: boolean }} VisibilityMessage */

@@ -148,7 +148,7 @@ function occurrence(items, index, keyOf) {
 export function renderTimes(ui, { run, eta, health, rows }, now) {
   const elapsed = run ? durationText(run, now) : "";
   setText(ui.elapsed, elapsed);
-  ui.elapsed.title = run ? elapsedTitle(run.is_terminal) : "";
+  ui.elapsed.title = run ? elapsedTitle(run.is_terminal, run.repairing) : "";
   setShown(ui.elapsed, elapsed !== "");
 
   const info = progressInfo(run, eta, now);
@@ -253,7 +253,9 @@ export function renderError(ui, error) {
 export function renderActions(ui, { run, pending, busy, confirmRunId, withForm, formOpen }) {
   const active = isRunActive(run);
   const confirming = confirmRunId !== null;
-  ui.runButton.disabled = pending === PENDING.RUN;
+  const unknown = run !== null && !run.known; // a run was started or asked for: never invite a second one blind
+  ui.runButton.disabled = pending === PENDING.RUN || unknown;
+  ui.runButton.title = unknown ? `Run ${run.run_id}'s state is not known yet` : "";
   ui.runButton.setAttribute("aria-busy", pending === PENDING.RUN ? "true" : "false");
   if (withForm) {
     ui.runButton.setAttribute("aria-expanded", formOpen ? "true" : "false");

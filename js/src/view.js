@@ -368,8 +368,10 @@ export function factsText(run) {
 /**
  * Tooltip of `.jw-elapsed` (its text is the bare duration, e.g. "4m 12s").
  * @param {boolean} terminal
+ * @param {boolean} [repairing]  a repair of the run is running (elapsed counts from its start)
  * @returns {string}
  */
-export function elapsedTitle(terminal) {
+export function elapsedTitle(terminal, repairing = false) {
+  if (repairing) return "Time since the repair began";
   return terminal ? "Total duration" : "Elapsed time";
 }

@@ -17,6 +17,7 @@ import {
   normalizeSchema,
 } from "./normalize.js";
 import { canRepair, runSummary, stateAnnouncement } from "./format.js";
+import { createRepairChooser } from "./repair.js";
 import { setShown, setText } from "./dom.js";
 import { buildSkeleton } from "./view.js";
 import { mountTaskViews } from "./taskviews.js";
@@ -111,6 +112,12 @@ function render({ model, el }) {
   };
   sampleClock();
   disposers.push(mountTaskViews({ model, root: ui.root, before: ui.historySection, idPrefix, send, now: jobsNow }));
+
+  const repairChooser = createRepairChooser(idPrefix, ui.repairButton, (runId, tasks) => {
+    dismissedError = null;
+    send(tasks === null ? { kind: KIND.REPAIR, run_id: runId } : { kind: KIND.REPAIR, run_id: runId, tasks });
+  });
+  ui.formHost.after(repairChooser.node);
 
   /** @returns {boolean} */
   const hasFormFields = () => fieldsFromSchema(normalizeSchema(model.get("params_schema"))).length > 0;
@@ -246,6 +253,8 @@ function render({ model, el }) {
     if (confirmRunId !== null && (run === null || run.run_id !== confirmRunId || run.is_terminal)) {
       closeConfirm();
     }
+    const choosing = repairChooser.runId();
+    if (choosing !== null && (run === null || run.run_id !== choosing || !canRepair(run))) repairChooser.close();
     renderJob(ui, job);
     shown.rows = renderRun(ui, run, job, now);
     renderHistory(ui, normalizeHistory(model.get("history")), run);
@@ -298,8 +307,8 @@ function render({ model, el }) {
   listen(ui.repairButton, "click", () => {
     const run = shown.run;
     if (run === null || !canRepair(run) || pending === PENDING.REPAIR) return;
-    dismissedError = null;
-    send({ kind: KIND.REPAIR, run_id: run.run_id });
+    if (repairChooser.runId() === run.run_id) repairChooser.close(true);
+    else repairChooser.open(run); // nothing is sent before the chooser is confirmed
   });
   listen(ui.refreshButton, "click", () => {
     if (pending === PENDING.REFRESH) return;
@@ -332,6 +341,8 @@ function render({ model, el }) {
     if (event.key !== "Escape") return;
     if (confirmRunId !== null) {
       closeConfirm(true);
+    } else if (repairChooser.runId() !== null) {
+      repairChooser.close(true);
     } else if (formOpen) {
       closeForm(true);
     } else {

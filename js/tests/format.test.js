@@ -12,7 +12,7 @@ import {
   titleMark,
 } from "../src/format.js";
 import { normalizeEta, normalizeHealth, normalizeRun } from "../src/normalize.js";
-import { ETA, HISTORY, T0, finishedRun, makeRun, makeTask } from "./helpers.js";
+import { ETA, HISTORY, T0, finishedRun, makeRun } from "./helpers.js";
 
 describe("state helpers", () => {
   it("knows which states are terminal", () => {
@@ -24,16 +24,16 @@ describe("state helpers", () => {
     }
   });
 
-  it("offers repair for failed runs and canceled runs with failed tasks", () => {
+  it("offers repair for ended runs Python sent a repair plan for", () => {
     expect(canRepair(null)).toBe(false);
     expect(canRepair(makeRun())).toBe(false);
+    expect(canRepair(makeRun({ repair: { tasks: ["a"], default: ["a"] } }))).toBe(false); // still going
     expect(canRepair(finishedRun("SUCCEEDED"))).toBe(false);
     expect(canRepair(finishedRun("FAILED"))).toBe(true);
     expect(canRepair(finishedRun("TIMED_OUT"))).toBe(true);
-    expect(canRepair(finishedRun("INTERNAL_ERROR"))).toBe(true);
     const canceled = finishedRun("CANCELED");
-    expect(canRepair({ ...canceled, tasks: canceled.tasks.map((t) => ({ ...t, state: "CANCELED" })) })).toBe(false);
-    expect(canRepair({ ...canceled, tasks: [makeTask({ state: "FAILED" })] })).toBe(true);
+    expect(canRepair(canceled)).toBe(false);
+    expect(canRepair({ ...canceled, repair: { tasks: ["transform"], default: ["transform"] } })).toBe(true);
   });
 });
 

@@ -68,6 +68,7 @@ export function makeTask(overrides = {}) {
 function runningRun() {
   return {
     run_id: 123,
+    known: true,
     run_name: "Nightly ETL",
     state: "RUNNING",
     is_terminal: false,
@@ -80,6 +81,8 @@ function runningRun() {
     facts: [["Started", "One time, by ana@example.com"]],
     start_time: T0 - 120_000,
     start_text: "2024-05-01 11:58:00 UTC",
+    since_time: T0 - 120_000,
+    repairing: false,
     end_time: null,
     duration_ms: null,
     run_page_url: "https://example.cloud.databricks.com/jobs/42/runs/123",
@@ -112,6 +115,7 @@ function runningRun() {
       }),
     ],
     failure: null,
+    repair: null,
   };
 }
 
@@ -121,7 +125,9 @@ function runningRun() {
  * @returns {Run}
  */
 export function makeRun(overrides = {}) {
-  return withShown({ ...runningRun(), ...overrides }, false);
+  const run = { ...runningRun(), ...overrides };
+  if (!("since_time" in overrides)) run.since_time = run.start_time; // as Python sends it (no repair)
+  return withShown(run, false);
 }
 
 /**
@@ -139,6 +145,10 @@ export function finishedRun(state, overrides = {}) {
       is_terminal: true,
       life_cycle_state: "TERMINATED",
       result_state: state === "SUCCEEDED" ? "SUCCESS" : state,
+      // what Python's core/repairs.py offers for a failed run: the failed task and its dependent
+      repair: ["FAILED", "TIMED_OUT", "INTERNAL_ERROR"].includes(state)
+        ? { tasks: ["extract", "transform", "load"], default: ["transform", "load"] }
+        : null,
       end_time: T0 + 122_000,
       duration_ms: 242_000,
       tasks: run.tasks.map((t) => {

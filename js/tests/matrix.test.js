@@ -115,7 +115,7 @@ describe("runs x tasks matrix", () => {
     expect(junk.cells).toEqual([[6]]);
     expect(junk.durations).toEqual([[null]]);
     m.update(null, null);
-    expect(m.el.querySelector(".jw-mx-summary")?.textContent).toBe("No runs yet.");
+    expect(m.el.querySelector(".jw-mx-summary")?.textContent).toBe("No runs to compare yet.");
   });
 });
 

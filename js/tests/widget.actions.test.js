@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { FakeModel, HISTORY, finishedRun, makeRun, press, viewsUnmountedAfterEachTest } from "./helpers.js";
+import { FakeModel, HISTORY, T0, finishedRun, makeRun, press, viewsUnmountedAfterEachTest } from "./helpers.js";
 
 const view = viewsUnmountedAfterEachTest();
 /** @param {Element | null} el */
@@ -200,23 +200,78 @@ describe("Cancel", () => {
 });
 
 describe("Repair, refresh, history", () => {
-  it("offers Repair for a failed run and sends repair", () => {
+  it("Repair opens a chooser with the default tasks ticked, and sends only once confirmed", () => {
     const model = new FakeModel({ run: finishedRun("FAILED") });
-    const { $, visible } = view(model);
+    const { $, $$, visible } = view(model);
     expect(visible(".jw-repair")).toBe(true);
+    expect(visible(".jw-repair-choice")).toBe(false);
     btn($(".jw-repair")).click();
-    expect(model.messages("repair")).toEqual([{ kind: "repair", run_id: 123 }]);
+    expect(model.messages("repair")).toEqual([]); // nothing sent before the confirmation
+    expect(visible(".jw-repair-choice")).toBe(true);
+    const boxes = /** @type {HTMLInputElement[]} */ ($$(".jw-repair-task input"));
+    expect(boxes.map((b) => [b.value, b.checked])).toEqual([
+      ["extract", false],
+      ["transform", true],
+      ["load", true],
+    ]);
+    expect($(".jw-repair-confirm").textContent).toBe("Repair 2 tasks");
+    expect(document.activeElement).toBe(boxes[0]);
+    boxes[2].click(); // untick "load"
+    expect($(".jw-repair-confirm").textContent).toBe("Repair 1 task");
+    btn($(".jw-repair-confirm")).click();
+    expect(model.messages("repair")).toEqual([{ kind: "repair", run_id: 123, tasks: ["transform"] }]);
+    expect(visible(".jw-repair-choice")).toBe(false);
     model.set("run", finishedRun("SUCCEEDED"));
     expect(visible(".jw-repair")).toBe(false);
   });
 
-  it("offers Repair for a canceled run only when a task failed", () => {
-    const canceled = finishedRun("CANCELED");
-    const model = new FakeModel({ run: { ...canceled, tasks: canceled.tasks.map((t) => ({ ...t, state: "CANCELED" })) } });
-    const { visible } = view(model);
-    expect(visible(".jw-repair")).toBe(false);
-    model.set("run", { ...canceled, tasks: canceled.tasks.map((t, i) => ({ ...t, state: i === 1 ? "FAILED" : "CANCELED" })) });
-    expect(visible(".jw-repair")).toBe(true);
+  it("the repair chooser: nothing ticked cannot be sent; Not now, Escape and another run close it", () => {
+    const model = new FakeModel({ run: finishedRun("FAILED") });
+    const { $, $$, visible } = view(model);
+    btn($(".jw-repair")).click();
+    for (const box of /** @type {HTMLInputElement[]} */ ($$(".jw-repair-task input"))) if (box.checked) box.click();
+    expect(btn($(".jw-repair-confirm")).disabled).toBe(true);
+    btn($(".jw-repair-keep")).click();
+    expect(visible(".jw-repair-choice")).toBe(false);
+    expect(document.activeElement).toBe($(".jw-repair"));
+    btn($(".jw-repair")).click();
+    $(".jw-repair-choice").dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(visible(".jw-repair-choice")).toBe(false);
+    btn($(".jw-repair")).click();
+    model.set("run", { ...finishedRun("FAILED"), run_id: 124 });
+    expect(visible(".jw-repair-choice")).toBe(false);
+    expect(model.messages("repair")).toEqual([]);
+  });
+
+  it("a run without tasks is repaired whole after the confirmation", () => {
+    const model = new FakeModel({ run: { ...finishedRun("FAILED"), tasks: [], repair: { tasks: [], default: [] } } });
+    const { $, visible } = view(model);
+    btn($(".jw-repair")).click();
+    expect(visible(".jw-repair-tasks")).toBe(false);
+    btn($(".jw-repair-confirm")).click();
+    expect(model.messages("repair")).toEqual([{ kind: "repair", run_id: 123 }]);
+  });
+
+  it("a run known by its id only holds Run and shows the id, never 'No runs yet'", () => {
+    const model = new FakeModel({
+      run: { ...makeRun(), known: false, state: "UNKNOWN", label: "State unknown", tone: "neutral", tasks: [], start_time: null, since_time: null },
+    });
+    const { $, el, visible } = view(model);
+    expect($(".jw-run-state").textContent).toBe("State unknown");
+    expect(el.textContent).toContain("123");
+    expect(el.textContent).not.toContain("No runs yet");
+    expect(btn($(".jw-run")).disabled).toBe(true);
+    expect(visible(".jw-progress")).toBe(false);
+    model.set("run", makeRun());
+    expect(btn($(".jw-run")).disabled).toBe(false);
+  });
+
+  it("a repair's elapsed time counts from the repair, with no whole-run estimate", () => {
+    const model = new FakeModel({ run: makeRun({ since_time: T0 - 5_000, repairing: true }), eta: null });
+    const { $ } = view(model);
+    expect($(".jw-elapsed").textContent).toBe("5s");
+    expect($(".jw-elapsed").title).toBe("Time since the repair began");
+    expect($(".jw-eta").textContent).not.toContain("longer than usual");
   });
 
   it("sends refresh", () => {
