@@ -146,10 +146,14 @@ def failure_snapshot(run: Run, output: RunOutput | None) -> dict[str, Any] | Non
         task_output = next((t for t in output.tasks if t.error), None)
     trace = task_output.error_trace if task_output else None
     tail = trace_tail(trace)
+    message = (task.state_message if task else "") or run.state_message
+    error = task_output.error if task_output else None
     return {
         "task_key": _opt_text(task.task_key, LIMITS["name"]) if task else None,
-        "state_message": _text((task.state_message if task else "") or run.state_message),
-        "error": _opt_text(task_output.error) if task_output else None,
+        "state_message": _text(message),
+        # a workspace often quotes the error in the message: the view then says it once
+        "message_repeats_error": bool(error and error.strip() and error.strip() in message),
+        "error": _opt_text(error),
         "error_trace": tail or None,
         "error_trace_title": trace_title(trace) if tail else None,
     }

@@ -160,6 +160,7 @@ function normalizeFailure(raw) {
   return {
     task_key: textOrNull(raw.task_key, LIMITS.name),
     state_message: text(raw.state_message),
+    message_repeats_error: raw.message_repeats_error === true,
     error: textOrNull(raw.error),
     error_trace: trace === "" ? null : trace,
     error_trace_title: textOrNull(raw.error_trace_title, LIMITS.name),

@@ -66,6 +66,7 @@
  * @typedef {object} Failure
  * @property {string | null} task_key
  * @property {string} state_message
+ * @property {boolean} [message_repeats_error]  the message quotes the error: the view says it once
  * @property {string | null} error
  * @property {string | null} error_trace        its tail, as Python cut it
  * @property {string | null} error_trace_title  "Stack trace (last 60 of 500 lines)"

@@ -101,10 +101,12 @@ export function renderRun(ui, run, job, now) {
   /** @type {TaskRow[]} */
   let rows = [];
   if (run && run.tasks.length > 0) {
-    const shownAbove = failure?.state_message.trim() ?? "";
+    // a task's message that the card or the failure box already says is not said again
+    const shownAbove = [failure?.state_message.trim() ?? "", showMessage ? message : ""].filter((t) => t !== "");
     const items = run.tasks.map((task, i) => {
       const { duration_text, ...stable } = task; // a ticking row is updated in place
-      const sig = JSON.stringify([stable, task.ticks ? null : duration_text, shownAbove]);
+      const said = shownAbove.includes(task.state_message.trim()); // only this decides the row's message
+      const sig = JSON.stringify([stable, task.ticks ? null : duration_text, said]);
       return { key: `${occurrence(run.tasks, i, (t) => t.task_key)}`, sig, build: () => buildTaskRow(task, now, shownAbove) };
     });
     rows = reconcile(ui.tasks, items).map((node, i) => ({ node, task: run.tasks[i] }));

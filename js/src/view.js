@@ -238,15 +238,15 @@ export function buildParams(params, max = 20) {
  * One task row of a run.
  * @param {TaskRun} task
  * @param {number} now
- * @param {string} [shownAbove] a message the failure box already shows (not repeated here)
+ * @param {string[]} [shownAbove] messages the status card or the failure box already show (not repeated here)
  * @returns {HTMLLIElement}
  */
-export function buildTaskRow(task, now, shownAbove = "") {
+export function buildTaskRow(task, now, shownAbove = []) {
   const key = task.task_key || "(unnamed task)";
   const name = linkOrText(task.run_page_url, key, "jw-task-key", `Open task ${key} in Databricks`);
   const text = task.state_message.trim();
   const message =
-    task.state !== "SUCCEEDED" && text !== "" && text !== shownAbove
+    task.state !== "SUCCEEDED" && text !== "" && !shownAbove.includes(text)
       ? h("span", { class: "jw-task-message" }, task.state_message)
       : null;
   return h(
@@ -317,7 +317,7 @@ export function buildFailure(failure) {
       failure.task_key ? `Task ${failure.task_key} failed` : "Run failed",
     ),
   ];
-  if (failure.state_message.trim() !== "") {
+  if (failure.state_message.trim() !== "" && !(failure.message_repeats_error && failure.error)) {
     out.push(h("p", { class: "jw-failure-message" }, failure.state_message));
   }
   if (failure.error) {

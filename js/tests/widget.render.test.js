@@ -224,6 +224,29 @@ describe("updates from the model", () => {
     expect($(".jw-elapsed").textContent).toBe("3m 00s");
   });
 
+  it("says a failure's error once when its message quotes it", () => {
+    const failure = {
+      task_key: "transform",
+      state_message: "Task transform failed with message: Py4JJavaError: boom",
+      message_repeats_error: true,
+      error: "Py4JJavaError: boom",
+      error_trace: null,
+      error_trace_title: null,
+    };
+    const { el } = view(new FakeModel({ run: finishedRun("FAILED", { failure }) }));
+    expect((el.textContent ?? "").split("Py4JJavaError: boom").length - 1).toBe(1);
+    expect(el.querySelector(".jw-failure-error")?.textContent).toBe("Py4JJavaError: boom");
+  });
+
+  it("says a cancelled run's message once, not again on every task", () => {
+    const run = finishedRun("CANCELED", { state_message: "Run cancelled." });
+    const model = new FakeModel({
+      run: { ...run, tasks: run.tasks.map((t) => ({ ...t, state: "CANCELED", state_message: "Run cancelled." })) },
+    });
+    const { el } = view(model);
+    expect((el.textContent ?? "").split("Run cancelled.").length - 1).toBe(1);
+  });
+
   it("keeps unchanged task rows (and an open trace) across polls", () => {
     const failure = { task_key: "t", state_message: "boom", error: null, error_trace: "trace", error_trace_title: "Stack trace (1 line)" };
     const model = new FakeModel({ run: finishedRun("FAILED", { failure }) });
