@@ -10,28 +10,20 @@ for-each task with failures, and one per run-job task).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from jobs_widgets._present import LIMITS, clip, safe_url
 from jobs_widgets._render import esc, link
 from jobs_widgets.core import RunState, TaskRun
-from jobs_widgets.core.details import ChildRun
+from jobs_widgets.core.details import ChildRun, NestedRuns
 
-__all__ = ["MAX_ITERATIONS", "Nested", "nested_html", "nested_lines"]
+__all__ = ["MAX_ITERATIONS", "Nested", "nested_html", "nested_lines", "nested_snapshot"]
 
 MAX_ITERATIONS: Final = 5
 
 
-@dataclass(frozen=True)
-class Nested:
-    """What ``%jobs status`` found under a run (empty when it has no nested runs)."""
-
-    children: Sequence[ChildRun] = ()
-    #: for-each task key -> its iterations (every one; only failed ones are listed)
-    iterations: dict[str, list[TaskRun]] = field(default_factory=dict)
-    #: why some of it could not be read (shown, never raised: the run itself was read)
-    problem: str | None = None
+#: What ``%jobs status`` and the panel found under a run (core's :class:`NestedRuns`).
+Nested = NestedRuns
 
 
 def _name(text: object) -> str:
@@ -49,7 +41,7 @@ def _child(child: ChildRun) -> tuple[str, str | None]:
     return what, safe_url(child.run_page_url)
 
 
-def _failed(task_key: str, runs: list[TaskRun]) -> tuple[str, list[tuple[str, str | None]]]:
+def _failed(task_key: str, runs: Sequence[TaskRun]) -> tuple[str, list[tuple[str, str | None]]]:
     failed = [
         (i, t) for i, t in enumerate(runs, start=1) if t.state.is_failure or t.state is RunState.TIMED_OUT
     ]
@@ -96,3 +88,28 @@ def nested_html(nested: Nested) -> str:
     if nested.problem:
         parts.append(f'<div class="jw-fact">({esc(nested.problem)})</div>')
     return "".join(parts)
+
+
+def nested_snapshot(nested: Nested | None) -> dict[str, list[dict[str, Any]]]:
+    """The same for the panel, per task key (JSON): what each child run or failed iteration
+    is, its page, and for a child of a configured job the magic that opens its panel
+    (a reading problem is said by ``%jobs status``; the panel shows what it could read)."""
+    if nested is None:
+        return {}
+    tasks: dict[str, list[dict[str, Any]]] = {}
+    for child in nested.children:
+        what, open_it = _child(child)
+        magic = (
+            open_it.replace("%jobs status", "%jobs panel", 1)
+            if open_it and open_it.startswith("%jobs")
+            else None
+        )
+        url = safe_url(child.run_page_url) if child.run_id is not None else None
+        tasks.setdefault(child.task_key, []).append({"text": what, "url": url, "magic": magic})
+    for task_key, runs in nested.iterations.items():
+        head, shown = _failed(task_key, runs)
+        if shown:
+            items = [{"text": label, "url": url, "magic": None} for label, url in shown]
+            count = head.removeprefix(f"{_name(task_key)}: ")  # the row already names the task
+            tasks.setdefault(task_key, []).append({"text": count, "url": None, "magic": None, "items": items})
+    return tasks

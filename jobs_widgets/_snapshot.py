@@ -36,6 +36,7 @@ from jobs_widgets._present import (
     trace_tail,
     trace_title,
 )
+from jobs_widgets._render_nested import Nested, nested_snapshot
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, TaskRun
 from jobs_widgets.core.repairs import repair_plan
 from jobs_widgets.core.states import RunState
@@ -287,6 +288,7 @@ def build_snapshot(
     rate: float,
     pending_detail: str | None = None,
     awaiting: int | None = None,
+    nested: Nested | None = None,
 ) -> dict[str, Any]:
     """Every synced trait of the panel, from core models (the one place that decides).
 
@@ -294,6 +296,8 @@ def build_snapshot(
     ``pending_detail``: what the panel says while ``pending`` is set ("" otherwise).
     """
     shown = awaiting_snapshot(awaiting) if awaiting is not None else run_snapshot(run, output, now_s)
+    if shown is not None:
+        shown["nested"] = nested_snapshot(nested)
     snapshot = {
         "job": job_snapshot(key, job_id, info),
         "run": shown,

@@ -218,6 +218,7 @@ class JobPanel(anywidget.AnyWidget):
             now_s=state.now_s,
             rate=state.rate,
             awaiting=state.awaiting,
+            nested=state.nested,
         )
         usual = handle.registry.hub.history.task_etas((handle.identity, handle.job_id))
         snapshot["timeline"] = timeline_view(

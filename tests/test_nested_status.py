@@ -72,3 +72,38 @@ def test_a_run_without_nested_tasks_costs_no_request() -> None:
         sb.clear_requests()
         assert _nested(etl, run) is None
         assert sb.requests == []
+
+
+def test_the_panel_lists_failed_iterations_and_child_runs_under_their_tasks() -> None:
+    """The same facts in JobPanel: under the for-each task its failed iterations with their
+    pages; under the run-job task the child run, with the magic that opens its panel."""
+    from jobs_widgets.widget import JobPanel
+
+    from tests.test_widget import until
+
+    with Sandbox(manual=True, jobs=[_fan_job()]) as sb, _jobs(sb, "fan") as jobs:
+        sb.engine.script("fan", outcome="FAILED", fail_task="score", duration_s=300.0, fail_after_s=150.0)
+        fan = jobs("fan")
+        run_id = fan.run_now()
+        sb.advance(3600)
+        panel = JobPanel(fan, run_id=run_id)
+        until(lambda: bool(panel.run and panel.run["nested"].get("score")))
+        (entry,) = panel.run["nested"]["score"]
+        assert entry["text"] == "1 of 150 iterations failed"
+        (item,) = entry["items"]
+        assert re.fullmatch(r"iteration \d+ \(run \d+\)", item["text"]) and item["url"].startswith(
+            "http://127.0.0.1:"
+        )
+        panel.close()
+
+    with Sandbox(manual=True, jobs=_parent_and_child()) as sb, _jobs(sb, "parent", "child") as jobs:
+        parent = jobs("parent")
+        run_id = parent.run_now()
+        sb.advance(3600)
+        panel = JobPanel(parent, run_id=run_id)
+        until(lambda: bool(panel.run and panel.run["nested"].get("run_child")))
+        (child,) = panel.run["nested"]["run_child"]
+        child_id = int(re.search(r"child run (\d+)", child["text"]).group(1))  # type: ignore[union-attr]
+        assert child["magic"] == f"%jobs panel child {child_id}"
+        assert child["url"].endswith(f"/runs/{child_id}")
+        panel.close()

@@ -13,8 +13,8 @@ one of an unconfigured job is shown (its id, its page) and nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jobs_widgets.core.apivalues import as_int
@@ -24,7 +24,7 @@ from jobs_widgets.core.models import Run, TaskRun
 if TYPE_CHECKING:
     from jobs_widgets.core.handle import JobHandle
 
-__all__ = ["ChildRun", "child_runs", "iterations"]
+__all__ = ["ChildRun", "NestedRuns", "child_runs", "iterations", "nested_runs"]
 
 #: Cache seconds for a finished task's output (it never changes).
 _FINISHED_TTL = 3600.0
@@ -81,6 +81,35 @@ def child_runs(handle: JobHandle, run_id: int) -> list[ChildRun]:
             )
         )
     return children
+
+
+@dataclass(frozen=True)
+class NestedRuns:
+    """What is under a run: its run-job tasks' child runs and the iterations of its
+    for-each tasks that had failures (empty when it has neither)."""
+
+    children: Sequence[ChildRun] = ()
+    #: for-each task key -> its iterations (every one; a view lists the failed ones)
+    iterations: Mapping[str, Sequence[TaskRun]] = field(default_factory=dict)
+    #: why some of it could not be read (shown, never raised: the run itself was read)
+    problem: str | None = None
+
+
+def nested_runs(handle: JobHandle, run: Run) -> NestedRuns | None:
+    """Child runs and the iterations of for-each tasks with failures under ``run`` (None
+    when it has neither kind of task): one ``runs/get`` per such for-each task, one
+    ``runs/get-output`` per run-job task (cached once finished). A failure to read them
+    is in ``problem``, never raised: the run itself was read."""
+    tasks = run.latest_tasks
+    for_each = [t for t in tasks if t.iterations.get("failed")]
+    if not for_each and not any(t.child_job_id is not None for t in tasks):
+        return None
+    try:
+        children = child_runs(handle, run.run_id)
+        found = {t.task_key: iterations(handle, run.run_id, t.task_key) for t in for_each}
+    except JobsError as exc:
+        return NestedRuns(problem=f"nested runs could not be read: {exc}")
+    return NestedRuns(children=tuple(children), iterations=found)
 
 
 def _task(run: Run, task_key: str) -> TaskRun:

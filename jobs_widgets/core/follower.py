@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from jobs_widgets.core.details import NestedRuns
 from jobs_widgets.core.errors import JobsApiError, JobsClosedError, ParamsError
 from jobs_widgets.core.follower_reads import FollowerReads
 from jobs_widgets.core.follower_state import (
@@ -77,6 +78,7 @@ class RunFollower(FollowerReads):
         self._closed = False
         self._requested = None if run_id is None else check_run_id(run_id)
         self._unread: int | None = None  # the requested run, while reading it failed
+        self._nested: tuple[int, NestedRuns] | None = None  # what is under the shown (ended) run
         self._queue: deque[Callable[[], object]] = deque()
         self._draining = False
 
@@ -104,6 +106,7 @@ class RunFollower(FollowerReads):
                 info=self._info,
                 run=run,
                 awaiting=unread if unread is not None and (run is None or run.run_id != unread) else None,
+                nested=self._nested[1] if self._nested and run and self._nested[0] == run.run_id else None,
                 output=self._output,
                 history=list(self._runs),
                 eta=handle.registry.hub.eta(handle.identity, handle.job_id),
@@ -300,6 +303,7 @@ class RunFollower(FollowerReads):
             previous.close()
         if run is not None and run.is_terminal:
             self._fetch_failure(run)
+            self._fetch_nested(run)
         self._changed()
         if run is None or run.is_terminal:
             return
@@ -339,6 +343,7 @@ class RunFollower(FollowerReads):
 
     def _finished(self, run: Run) -> None:
         self._fetch_failure(run)
+        self._fetch_nested(run)
         with self._lock:
             self._subscription = None
         self.handle.forget_cached()  # a list read from before the end would show it still going

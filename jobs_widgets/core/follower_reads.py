@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from jobs_widgets.core.details import NestedRuns, nested_runs
 from jobs_widgets.core.errors import JobsApiError
 from jobs_widgets.core.handle import JobHandle
 from jobs_widgets.core.models import JobInfo, Run, RunOutput
@@ -44,6 +45,7 @@ class FollowerReads:
     _schema: dict[str, Any] | None
     _requested: int | None
     _unread: int | None
+    _nested: tuple[int, NestedRuns] | None
     _closed: bool
 
     # provided by RunFollower
@@ -191,4 +193,18 @@ class FollowerReads:
 
     def _refetch_failure(self, run: Run, attempt: int) -> None:
         self._fetch_failure(run, attempt)
+        self._changed()
+
+    def _fetch_nested(self, run: Run) -> None:
+        """What is under an ended run (child runs, failed iterations), read once per run: a
+        request per for-each task with failures and per run-job task."""
+        with self._lock:
+            if self._nested is not None and self._nested[0] == run.run_id:
+                return
+        nested = nested_runs(self.handle, run)
+        if nested is None:
+            return
+        with self._lock:
+            if self._run is not None and self._run.run_id == run.run_id:
+                self._nested = (run.run_id, nested)
         self._changed()

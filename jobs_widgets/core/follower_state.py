@@ -10,6 +10,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jobs_widgets.core.details import NestedRuns
 from jobs_widgets.core.eta import Eta
 from jobs_widgets.core.models import JobInfo, Run, RunOutput, RunUpdate
 from jobs_widgets.core.watched import Health
@@ -47,6 +48,8 @@ class FollowerState:
     #: The run to show when it is known by id only (``run`` is another or None): the
     #: workspace has not answered for it yet, so its state is unknown.
     awaiting: int | None
+    #: What is under the shown run once it ended (child runs, failed iterations), if read.
+    nested: NestedRuns | None
     output: RunOutput | None
     history: list[Run]
     eta: Eta | None

@@ -261,7 +261,35 @@ export function normalizeRun(raw) {
     tasks: tasks.filter(isObject).map(normalizeTask),
     failure: normalizeFailure(raw.failure),
     repair: normalizeRepair(raw.repair),
+    nested: normalizeNested(raw.nested),
   };
+}
+
+/**
+ * @param {unknown} raw
+ * @param {number} [depth]
+ * @returns {import("./protocol.js").NestedItem[]}
+ */
+function nestedItems(raw, depth = 0) {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter(isObject).slice(0, 20).map((item) => {
+    /** @type {import("./protocol.js").NestedItem} */
+    const out = { text: text(item.text, LIMITS.name), url: urlOrNull(item.url), magic: textOrNull(item.magic, LIMITS.name) };
+    if (depth === 0 && Array.isArray(item.items)) out.items = nestedItems(item.items, 1);
+    return out;
+  });
+}
+
+/**
+ * @param {unknown} raw
+ * @returns {Record<string, import("./protocol.js").NestedItem[]>}
+ */
+function normalizeNested(raw) {
+  /** @type {Record<string, import("./protocol.js").NestedItem[]>} */
+  const out = Object.create(null);
+  const tasks = isObject(raw) ? raw : {};
+  for (const [key, items] of Object.entries(tasks).slice(0, 200)) out[text(key, LIMITS.name)] = nestedItems(items);
+  return out;
 }
 
 /**

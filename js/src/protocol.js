@@ -79,6 +79,16 @@
  */
 
 /**
+ * A run under the shown run (a child run of a run-job task) or a line about a for-each
+ * task's failed iterations (`items`: each failed iteration with its page), worded in Python.
+ * @typedef {object} NestedItem
+ * @property {string} text
+ * @property {string | null} url
+ * @property {string | null} magic   the %jobs command that opens it (a configured job's child run)
+ * @property {NestedItem[]} [items]
+ */
+
+/**
  * @typedef {object} RunFields
  * @property {number} run_id
  * @property {boolean} known   false: a run known by its id only (its state not read yet; Run is held)
@@ -103,6 +113,7 @@
  * @property {TaskRun[]} tasks
  * @property {Failure | null} failure
  * @property {RepairPlan | null} repair  what a repair offers (null: it cannot be repaired)
+ * @property {Record<string, NestedItem[]>} nested  per task key: its child runs and failed iterations (an ended run)
  */
 
 /** @typedef {RunFields & Shown & Ticking} Run */

@@ -106,8 +106,13 @@ export function renderRun(ui, run, job, now) {
     const items = run.tasks.map((task, i) => {
       const { duration_text, ...stable } = task; // a ticking row is updated in place
       const said = shownAbove.includes(task.state_message.trim()); // only this decides the row's message
-      const sig = JSON.stringify([stable, task.ticks ? null : duration_text, said]);
-      return { key: `${occurrence(run.tasks, i, (t) => t.task_key)}`, sig, build: () => buildTaskRow(task, now, shownAbove) };
+      const nested = Object.prototype.hasOwnProperty.call(run.nested, task.task_key) ? run.nested[task.task_key] : [];
+      const sig = JSON.stringify([stable, task.ticks ? null : duration_text, said, nested]);
+      return {
+        key: `${occurrence(run.tasks, i, (t) => t.task_key)}`,
+        sig,
+        build: () => buildTaskRow(task, now, shownAbove, nested),
+      };
     });
     rows = reconcile(ui.tasks, items).map((node, i) => ({ node, task: run.tasks[i] }));
   } else {

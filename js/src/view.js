@@ -239,9 +239,10 @@ export function buildParams(params, max = 20) {
  * @param {TaskRun} task
  * @param {number} now
  * @param {string[]} [shownAbove] messages the status card or the failure box already show (not repeated here)
+ * @param {import("./protocol.js").NestedItem[]} [nested] its child runs and failed iterations
  * @returns {HTMLLIElement}
  */
-export function buildTaskRow(task, now, shownAbove = []) {
+export function buildTaskRow(task, now, shownAbove = [], nested = []) {
   const key = task.task_key || "(unnamed task)";
   const name = linkOrText(task.run_page_url, key, "jw-task-key", `Open task ${key} in Databricks`);
   const text = task.state_message.trim();
@@ -258,7 +259,27 @@ export function buildTaskRow(task, now, shownAbove = []) {
     task.detail ? h("span", { class: "jw-task-detail" }, task.detail) : null,
     dependsOn(task.depends_on),
     message,
+    ...nested.map(buildNested),
   );
+}
+
+/**
+ * A child run ("… started report run 5301", its page, the magic that opens its panel)
+ * or a for-each task's failed iterations, each with its page.
+ * @param {import("./protocol.js").NestedItem} item
+ * @returns {HTMLElement}
+ */
+function buildNested(item) {
+  const parts = [item.url ? linkOrText(item.url, item.text, "jw-nested-link", item.text) : item.text];
+  if (item.magic) parts.push(": ", h("code", { class: "jw-nested-magic" }, item.magic));
+  if (item.items && item.items.length > 0) {
+    parts.push(": ");
+    item.items.forEach((sub, i) => {
+      if (i > 0) parts.push(", ");
+      parts.push(sub.url ? linkOrText(sub.url, sub.text, "jw-nested-link", sub.text) : sub.text);
+    });
+  }
+  return h("span", { class: "jw-task-nested" }, ...parts);
 }
 
 /**

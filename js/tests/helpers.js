@@ -116,6 +116,7 @@ function runningRun() {
     ],
     failure: null,
     repair: null,
+    nested: {},
   };
 }
 

@@ -238,6 +238,36 @@ describe("updates from the model", () => {
     expect(el.querySelector(".jw-failure-error")?.textContent).toBe("Py4JJavaError: boom");
   });
 
+  it("lists a task's child run (with the magic of a configured job) and its failed iterations as links", () => {
+    const run = finishedRun("FAILED", {
+      nested: {
+        extract: [
+          { text: "extract started report run 5301", url: "https://example.cloud.databricks.com/jobs/3/runs/5301", magic: "%jobs panel report 5301" },
+        ],
+        transform: [
+          {
+            text: "2 of 150 iterations failed",
+            url: null,
+            magic: null,
+            items: [
+              { text: "iteration 3 (run 77)", url: "https://example.cloud.databricks.com/jobs/1/runs/77", magic: null },
+              { text: "iteration 9 (run 83)", url: "javascript:alert(1)", magic: null },
+            ],
+          },
+        ],
+      },
+    });
+    const { $$ } = view(new FakeModel({ run }));
+    const rows = $$(".jw-task");
+    expect(rows[0].querySelector(".jw-task-nested")?.textContent).toBe("extract started report run 5301: %jobs panel report 5301");
+    expect(rows[0].querySelector("a.jw-nested-link")?.getAttribute("href")).toBe("https://example.cloud.databricks.com/jobs/3/runs/5301");
+    const iterations = rows[1].querySelector(".jw-task-nested");
+    expect(iterations?.textContent).toContain("2 of 150 iterations failed: iteration 3 (run 77), iteration 9 (run 83)");
+    expect(Array.from(iterations?.querySelectorAll("a") ?? []).map((a) => a.getAttribute("href"))).toEqual([
+      "https://example.cloud.databricks.com/jobs/1/runs/77",
+    ]); // a non-http(s) page is text, never a link
+  });
+
   it("says a cancelled run's message once, not again on every task", () => {
     const run = finishedRun("CANCELED", { state_message: "Run cancelled." });
     const model = new FakeModel({
