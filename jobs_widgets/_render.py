@@ -98,10 +98,22 @@ def run_time(item: Run | TaskRun, now_s: float | None = None) -> str:
     return format_duration_ms(shown_duration_ms(item, now * 1000))
 
 
+#: Columns whose cells may wrap (free text); ids, states, times and durations never do, so
+#: "run id" and a timestamp stay on one line in a narrow output (1280 px wrapped them).
+_WRAPPING = frozenset({"name", "message"})
+
+
 def _table_html(columns: Sequence[str], rows: Iterable[Sequence[str]], caption: str | None = None) -> str:
-    head = "".join(f'<th style="text-align:left">{html.escape(c)}</th>' for c in columns)
+    head = "".join(f'<th style="text-align:left;white-space:nowrap">{html.escape(c)}</th>' for c in columns)
+    styles = ["text-align:left" + ("" if c in _WRAPPING else ";white-space:nowrap") for c in columns]
     body = "".join(
-        "<tr>" + "".join(f'<td style="text-align:left">{cell}</td>' for cell in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(
+            f'<td style="{styles[i] if i < len(styles) else "text-align:left"}">{cell}</td>'
+            for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
     )
     cap = f'<caption style="text-align:left;font-weight:600">{esc(caption)}</caption>' if caption else ""
     return f'<table class="jw-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

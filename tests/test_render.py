@@ -164,3 +164,15 @@ def test_state_html_uses_theme_variables_not_fixed_colours() -> None:
     assert "--jp-brand-color1" in state_html(RunState.RUNNING)
     assert "--jp-warn-color0" in state_html(RunState.CANCELED)
     assert state_tone(RunState.QUEUED) == "waiting" and "color" not in state_html(RunState.QUEUED)
+
+
+def test_ids_states_and_times_never_wrap_in_tables_free_text_may() -> None:
+    """Issue 16 point 12: at 1280 px "run id" and timestamps wrapped in %jobs runs."""
+    run = running(HOUR_AHEAD_S - 42, trigger="ONE_TIME")
+    html_table = RunsTable("etl", [run], now_s=HOUR_AHEAD_S)._repr_html_()
+    cells = re.findall(r'<t[hd] style="([^"]*)"', html_table)
+    columns = list(RunsTable.COLUMNS)
+    heads, first_row = cells[: len(columns)], cells[len(columns) : 2 * len(columns)]
+    assert all("nowrap" in style for style in heads)
+    for column, style in zip(columns, first_row, strict=True):
+        assert ("nowrap" in style) == (column != "message"), column
