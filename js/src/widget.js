@@ -18,6 +18,7 @@ import {
 } from "./normalize.js";
 import { canRepair, runSummary, stateAnnouncement } from "./format.js";
 import { createRepairChooser } from "./repair.js";
+import { createRunConfirm } from "./runconfirm.js";
 import { setShown, setText } from "./dom.js";
 import { buildSkeleton } from "./view.js";
 import { mountTaskViews } from "./taskviews.js";
@@ -118,6 +119,11 @@ function render({ model, el }) {
     send(tasks === null ? { kind: KIND.REPAIR, run_id: runId } : { kind: KIND.REPAIR, run_id: runId, tasks });
   });
   ui.formHost.after(repairChooser.node);
+  const runConfirm = createRunConfirm(idPrefix, ui.runButton, (params) => {
+    dismissedError = null;
+    send({ kind: KIND.RUN, params });
+  });
+  ui.formHost.after(runConfirm.node);
 
   /** @returns {boolean} */
   const hasFormFields = () => fieldsFromSchema(normalizeSchema(model.get("params_schema"))).length > 0;
@@ -274,8 +280,8 @@ function render({ model, el }) {
   listen(ui.runButton, "click", () => {
     if (pending === PENDING.RUN) return;
     if (!hasFormFields()) {
-      dismissedError = null;
-      send({ kind: KIND.RUN, params: {} });
+      if (runConfirm.isOpen()) runConfirm.close(true);
+      else runConfirm.open(shown.run); // never a run in one click without saying with what
       return;
     }
     if (formOpen) {
@@ -343,6 +349,8 @@ function render({ model, el }) {
       closeConfirm(true);
     } else if (repairChooser.runId() !== null) {
       repairChooser.close(true);
+    } else if (runConfirm.isOpen()) {
+      runConfirm.close(true);
     } else if (formOpen) {
       closeForm(true);
     } else {

@@ -27,12 +27,41 @@ const SCHEMA = {
 };
 
 describe("Run", () => {
-  it("sends {kind:'run', params:{}} directly without a schema", () => {
+  it("without a schema asks before it starts a run with the job's defaults", () => {
     const model = new FakeModel();
-    const { $, $$ } = view(model);
+    const { $, $$, visible } = view(model);
     btn($(".jw-run")).click();
+    expect(model.messages("run")).toEqual([]); // never a run in one click
+    expect(visible(".jw-run-confirm")).toBe(true);
+    expect($(".jw-run-confirm-title").textContent).toBe("Start a new run with the job's defaults?");
+    expect(visible(".jw-run-defaults")).toBe(false);
+    btn($(".jw-run-again")).click();
     expect(model.messages("run")).toEqual([{ kind: "run", params: {} }]);
+    expect(visible(".jw-run-confirm")).toBe(false);
     expect($$(".jw-form")).toHaveLength(0);
+  });
+
+  it("without a schema offers the shown run's parameters next to the job's defaults", () => {
+    const model = new FakeModel({ run: finishedRun("SUCCEEDED", { params: { learning_rate: "0.01" } }) });
+    const { $, visible } = view(model);
+    btn($(".jw-run")).click();
+    expect($(".jw-run-confirm-title").textContent).toBe(
+      "Start a new run with run 123's parameters (learning_rate=0.01), or with the job's defaults?",
+    );
+    expect(document.activeElement).toBe($(".jw-run-again"));
+    btn($(".jw-run-again")).click();
+    expect(model.messages("run")).toEqual([{ kind: "run", params: { learning_rate: "0.01" } }]);
+    btn($(".jw-run")).click();
+    btn($(".jw-run-defaults")).click();
+    expect(model.messages("run")).toEqual([
+      { kind: "run", params: { learning_rate: "0.01" } },
+      { kind: "run", params: {} },
+    ]);
+    btn($(".jw-run")).click();
+    btn($(".jw-run-keep")).click();
+    expect(visible(".jw-run-confirm")).toBe(false);
+    expect(document.activeElement).toBe($(".jw-run"));
+    expect(model.messages("run")).toHaveLength(2);
   });
 
   it("is disabled while a run command is pending", () => {

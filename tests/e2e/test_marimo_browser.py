@@ -85,7 +85,7 @@ def test_panel_runs_and_cancels_in_marimo(
 ) -> None:
     from playwright.sync_api import expect
 
-    from tests.e2e.test_panel_browser import new_run, run_ids, wait_for
+    from tests.e2e.test_panel_browser import new_run, run_ids, start_run, wait_for
 
     before = run_ids(sandbox, "etl")
     latest = max(before)
@@ -96,7 +96,7 @@ def test_panel_runs_and_cancels_in_marimo(
 
     # Run (a job without parameters: no form): the panel follows the new run to its end.
     sandbox.engine.script("etl", duration_s=2, outcome="SUCCESS", **QUICK)
-    panel.locator(".jw-run").click()
+    start_run(panel)
     done = new_run(sandbox, "etl", before)
     expect(panel.locator(".jw-run-link")).to_have_text(f"Run {done.run_id}")
     wait_for(f"run {done.run_id} to end", lambda: sandbox.engine.run(done.run_id).is_terminal)
@@ -106,7 +106,7 @@ def test_panel_runs_and_cancels_in_marimo(
     # Run again, then Cancel (confirmed): the sandbox cancels it and the badge says so.
     sandbox.engine.script("etl", duration_s=600, **QUICK)
     before = run_ids(sandbox, "etl")
-    panel.locator(".jw-run").click()
+    start_run(panel)
     long_run = new_run(sandbox, "etl", before)
     expect(badge).to_have_text("Running")
     panel.locator(".jw-cancel").click()

@@ -119,6 +119,17 @@ def open_with_running_etl(
     return panel, run
 
 
+def start_run(panel: Any) -> None:
+    """Click Run on a panel whose job has no parameter model: it asks first; start the run
+    with the job's defaults (or, when there is nothing else to choose, just start it)."""
+    from playwright.sync_api import expect
+
+    panel.locator(".jw-run").click()
+    expect(panel.locator(".jw-run-confirm")).to_be_visible()
+    defaults = panel.locator(".jw-run-defaults")
+    (defaults if defaults.is_visible() else panel.locator(".jw-run-again")).click()
+
+
 def shot(locator: Any, artifacts: Path, name: str) -> None:
     locator.screenshot(path=str(artifacts / name), animations="disabled")
 

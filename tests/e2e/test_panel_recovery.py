@@ -31,7 +31,17 @@ import pytest
 from jobs_widgets.sandbox import RunRecord, Sandbox
 
 from tests.e2e import test_panel_browser as panel_tests
-from tests.e2e.test_panel_browser import BADGE, LABELS, PANEL, SETUP, new_run, open_in_lab, run_ids, wait_for
+from tests.e2e.test_panel_browser import (
+    BADGE,
+    LABELS,
+    PANEL,
+    SETUP,
+    new_run,
+    open_in_lab,
+    run_ids,
+    start_run,
+    wait_for,
+)
 from tests.e2e.test_restart_interrupt import cell, run_cell
 
 # 300 s: the first test of a session also pays JupyterLab's start-up (up to 90 s).
@@ -117,8 +127,8 @@ class Panel:
         from playwright.sync_api import expect
 
         expect(self.run_button).to_be_enabled()
-        if self.run_button.inner_text().strip() == "Run":
-            self.run_button.click()
+        if self.run_button.inner_text().strip() == "Run":  # no parameter model: Run asks first
+            start_run(self.root)
             return
         if not self.form.is_visible():
             self.run_button.click()

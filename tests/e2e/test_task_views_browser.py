@@ -35,6 +35,7 @@ from tests.e2e.test_panel_browser import (  # noqa: F401  (notebook and default_
     run_all,
     run_ids,
     shot,
+    start_run,
     wait_for,
 )
 
@@ -124,7 +125,7 @@ def test_timeline_of_a_running_run(
     run_all(page)
     panel = page.locator(PANEL)
     expect(panel.locator(".jw-taskviews")).to_be_visible()
-    panel.locator(".jw-run").click()  # Run: a job without parameters starts at once
+    start_run(panel)  # Run: a job without parameters asks, then starts
     run = new_run(sandbox, "warehouse_tv", before)
     expect(panel.locator(".jw-run-link")).to_have_text(f"Run {run.run_id}")
     rows = panel.locator(".jw-tl-row")
@@ -179,7 +180,7 @@ def test_timeline_of_a_failed_run(
     open_in_lab(page, jupyter, name)
     run_all(page)
     panel = page.locator(PANEL)
-    panel.locator(".jw-run").click()
+    start_run(panel)
     run = new_run(sandbox, "warehouse_tv", before)
     expect(panel.locator(".jw-run-link")).to_have_text(f"Run {run.run_id}")
     expect(panel.locator(BADGE)).to_have_text("Failed", timeout=120_000)
