@@ -2,9 +2,12 @@
 // right), the job's tasks as rows, one cell per task run coloured by its state's tone
 // (labels and tones from rules.js, i.e. presentation.json), a duration sparkline per
 // task and one for the runs. Clicking a column (a cell or its run button) asks Python
-// to show that run (the panel's "select" command). Cells are plain divs built once
-// per shape; a state update only rewrites the attributes of the cells that changed,
-// so 200 runs x 50 tasks repaint in well under a frame.
+// to show that run (the panel's "select" command). A task's row of cells is one
+// element painted with a hard-stop gradient (one colour band per run), not one element
+// per cell: 200 runs x 50 tasks are 50 elements to lay out and paint, not 10,000.
+// `data-tones` on the strip says each cell's tone in words (for tests and tools); a
+// cell's tooltip is written where the pointer is. A state update repaints only the
+// rows that changed.
 // Data: the `matrix` trait (jobs_widgets/core/taskviews.py matrix_view).
 
 import { h, setText } from "./dom.js";
@@ -12,6 +15,19 @@ import { formatDuration, stateLabel, stateTone, toneOr } from "./rules.js";
 
 /** Bars in a sparkline (the most recent runs). */
 export const SPARK_BARS = 40;
+/** A cell's width and the gap after it, in px (taskviews.css sizes the strip from these). */
+export const CELL_PX = 10;
+export const PITCH_PX = 11;
+/** A tone's colour (base.css); a run that did not run this task is a faint band. */
+const TONE_COLOUR = /** @type {Record<string, string>} */ ({
+  success: "var(--jw-success)",
+  error: "var(--jw-error)",
+  warn: "var(--jw-warn)",
+  active: "var(--jw-brand)",
+  waiting: "var(--jw-waiting)",
+  neutral: "var(--jw-neutral)",
+});
+const NONE_COLOUR = "var(--jw-border)";
 
 /**
  * @typedef {object} MatrixRun
@@ -121,15 +137,14 @@ export function createMatrix({ onSelect }) {
   /** @type {Matrix | null} */
   let data = null;
   let shape = "";
-  /** @type {HTMLElement[][]} */
-  let cellEls = [];
+  /** @type {HTMLElement[]} */
+  let strips = [];
   /** @type {HTMLButtonElement[]} */
   let runButtons = [];
   /** @type {Element[]} */
   let sparks = [];
   let shown = /** @type {number | null} */ (null);
   let focusCol = -1;
-  const cellTemplate = h("span", { class: "jw-mx-cell" });
 
   /** @param {Matrix} m @param {number} t @param {number} r */
   const cellText = (m, t, r) => {
@@ -159,21 +174,16 @@ export function createMatrix({ onSelect }) {
         h("span", { class: "jw-mx-cells", role: "gridcell" }, ...runButtons)),
     ];
     sparks = [runSpark];
-    cellEls = m.tasks.map((task, t) => {
+    strips = m.tasks.map((task, t) => {
       const spark = sparkline(m.durations[t], `${task} ${sparkLabel(m.durations[t])}`);
       sparks.push(spark);
-      // 10,000 cells: cloned from one (h() checks attributes; these are constants and numbers).
-      const cells = m.runs.map((_, r) => {
-        const cell = /** @type {HTMLElement} */ (cellTemplate.cloneNode(false));
-        cell.dataset.col = String(r);
-        return cell;
-      });
+      const strip = h("span", { class: "jw-mx-strip", role: "gridcell", "data-row": t });
       rows.push(
         h("div", { class: "jw-mx-row", role: "row", "data-task": task },
           h("span", { class: "jw-mx-head", role: "rowheader", title: task }, h("span", { class: "jw-mx-key" }, task), spark),
-          h("span", { class: "jw-mx-cells", role: "gridcell" }, ...cells)),
+          strip),
       );
-      return cells;
+      return strip;
     });
     grid.replaceChildren(...rows);
   };
@@ -190,17 +200,34 @@ export function createMatrix({ onSelect }) {
         b.setAttribute("aria-label", runText(run));
         b.title = runText(run);
       }
-      for (let t = 0; t < m.tasks.length; t++) {
-        const code = m.cells[t][r];
-        const same = before && old?.run_id === run.run_id && before.durations[t][r] === m.durations[t][r]
-          && sameOutcome(before.outcomes[before.cells[t][r]], m.outcomes[code]);
-        if (same) continue;
-        const cell = cellEls[t][r];
-        if (code < 0) cell.removeAttribute("data-tone");
-        else cell.dataset.tone = m.outcomes[code].tone;
-        if (cell.title) cell.title = cellText(m, t, r); // else set on first hover (see below)
-      }
     }
+    for (let t = 0; t < m.tasks.length; t++) {
+      const same = before !== null && m.runs.every((run, r) =>
+        before.runs[r]?.run_id === run.run_id && sameOutcome(before.outcomes[before.cells[t][r]], m.outcomes[m.cells[t][r]]));
+      if (!same) paintRow(strips[t], m.cells[t].map((code) => (code < 0 ? null : m.outcomes[code].tone)));
+    }
+  };
+
+  /**
+   * One colour band per run (hard gradient stops), a gap between bands.
+   * @param {HTMLElement} strip @param {(string | null)[]} tones
+   */
+  const paintRow = (strip, tones) => {
+    const stops = tones.map((tone, r) => {
+      const x = r * PITCH_PX;
+      const colour = tone === null ? NONE_COLOUR : TONE_COLOUR[tone] ?? NONE_COLOUR;
+      return `${colour} ${x}px ${x + CELL_PX}px, transparent ${x + CELL_PX}px ${x + PITCH_PX}px`;
+    });
+    strip.style.backgroundImage = tones.length ? `linear-gradient(to right, ${stops.join(", ")})` : "";
+    strip.dataset.tones = tones.map((tone) => tone ?? "none").join(" ");
+    strip.title = "";
+  };
+
+  /** The run column under the pointer on a strip. @param {MouseEvent} event @param {HTMLElement} strip */
+  const columnAt = (event, strip) => {
+    const x = event.clientX - strip.getBoundingClientRect().left;
+    const col = Math.floor(x / PITCH_PX);
+    return data && col >= 0 && col < data.runs.length ? col : -1;
   };
 
   const markShown = () => {
@@ -250,18 +277,24 @@ export function createMatrix({ onSelect }) {
     if (run) onSelect(run.run_id);
   };
 
-  // A cell's tooltip is written when the pointer first reaches it: building 10,000
-  // strings up front would double the matrix's render time for tooltips few will see.
-  grid.addEventListener("pointerover", (event) => {
-    const cell = event.target instanceof HTMLElement && event.target.classList.contains("jw-mx-cell") ? event.target : null;
-    const row = cell?.closest("[data-task]");
-    if (!cell || !row || !data) return;
-    const t = data.tasks.indexOf(/** @type {HTMLElement} */ (row).dataset.task ?? "");
-    if (t >= 0) cell.title = cellText(data, t, Number(cell.dataset.col));
-  });
+  // A cell's tooltip is the strip's, written for the cell under the pointer as it moves.
+  const tooltip = (/** @type {MouseEvent} */ event) => {
+    const strip = event.target instanceof HTMLElement && event.target.classList.contains("jw-mx-strip") ? event.target : null;
+    if (!strip || !data) return;
+    const col = columnAt(event, strip);
+    strip.title = col < 0 ? "" : cellText(data, Number(strip.dataset.row), col);
+  };
+  grid.addEventListener("pointerover", tooltip);
+  grid.addEventListener("pointermove", tooltip);
   grid.addEventListener("click", (event) => {
-    const target = event.target instanceof Element ? event.target.closest("[data-col]") : null;
-    if (target instanceof HTMLElement && grid.contains(target)) select(Number(target.dataset.col));
+    const target = event.target instanceof Element ? event.target : null;
+    if (target instanceof HTMLElement && target.classList.contains("jw-mx-strip")) {
+      const col = columnAt(event, target);
+      if (col >= 0) select(col);
+      return;
+    }
+    const button = target ? target.closest("[data-col]") : null;
+    if (button instanceof HTMLElement && grid.contains(button)) select(Number(button.dataset.col));
   });
   grid.addEventListener("keydown", (/** @type {KeyboardEvent} */ event) => {
     const target = event.target;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeModel, T0, click, makeRun, press, viewsUnmountedAfterEachTest } from "./helpers.js";
-import { createMatrix, normalizeMatrix } from "../src/matrix.js";
+import { PITCH_PX, createMatrix, normalizeMatrix } from "../src/matrix.js";
 import { stateLabel, stateTone } from "../src/rules.js";
 
 const view = viewsUnmountedAfterEachTest();
@@ -22,8 +22,16 @@ function matrix(runs = 3, tasks = 2) {
   };
 }
 
-/** A pointer reaching `el` (tooltips of cells are written then). @param {Element} el */
-const hover = (el) => el.dispatchEvent(new Event("pointerover", { bubbles: true }));
+/** The strip of cells of task row `t`. @param {ReturnType<typeof view>} v @param {number} t */
+const strip = (v, t) => /** @type {HTMLElement} */ (v.$$(".jw-mx-row[data-task]")[t].querySelector(".jw-mx-strip"));
+/** The tones of a strip's cells, in words ("none": did not run). @param {HTMLElement} el */
+const tones = (el) => (el.dataset.tones ?? "").split(" ");
+/** The pointer over cell `col` of a strip (its tooltip is written then). @param {HTMLElement} el @param {number} col */
+const hover = (el, col) =>
+  el.dispatchEvent(new MouseEvent("pointerover", { bubbles: true, clientX: el.getBoundingClientRect().left + col * PITCH_PX + 3 }));
+/** A click on cell `col` of a strip. @param {HTMLElement} el @param {number} col */
+const clickCell = (el, col) =>
+  el.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: el.getBoundingClientRect().left + col * PITCH_PX + 3 }));
 
 /** @param {ReturnType<typeof view>} v */
 const openMatrix = (v) => click(/** @type {HTMLElement} */ (v.$(".jw-tv-tabs").querySelectorAll("button")[1]));
@@ -39,14 +47,16 @@ describe("runs x tasks matrix", () => {
     expect(runs[1].dataset.tone).toBe(stateTone("FAILED"));
     expect(runs[1].getAttribute("aria-label")).toBe(`Run 101: ${stateLabel("FAILED")}, 1m 01s`);
     expect(runs[1].classList.contains("jw-mx-run--shown")).toBe(true); // the run the panel shows
-    const cells = (/** @type {number} */ t) => Array.from(rows[t].querySelectorAll(".jw-mx-cell")).map((c) => /** @type {HTMLElement} */ (c));
-    expect(cells(1)[1].dataset.tone).toBe("error");
-    expect(cells(1)[1].title).toBe("");
-    hover(cells(1)[1]);
-    hover(cells(0)[2]);
-    expect(cells(1)[1].title).toBe(`task_1 in run 101: ${stateLabel("FAILED")}, 2s`);
-    expect(cells(0)[2].dataset.tone).toBeUndefined();
-    expect(cells(0)[2].title).toBe("task_0 in run 102: did not run");
+    expect(tones(strip(v, 1))).toEqual(["success", "error", "success"]);
+    expect(tones(strip(v, 0))).toEqual(["success", "success", "none"]);
+    expect(strip(v, 1).style.backgroundImage).toContain("var(--jw-error) 11px 21px");
+    expect(strip(v, 1).title).toBe("");
+    hover(strip(v, 1), 1);
+    expect(strip(v, 1).title).toBe(`task_1 in run 101: ${stateLabel("FAILED")}, 2s`);
+    hover(strip(v, 0), 2);
+    expect(strip(v, 0).title).toBe("task_0 in run 102: did not run");
+    hover(strip(v, 0), 7); // past the last run: no cell
+    expect(strip(v, 0).title).toBe("");
     expect(v.$(".jw-mx-summary").textContent).toBe("3 runs x 2 tasks, oldest left, 1 failed. Pick a run to show it.");
     // one sparkline per task and one for the runs, each with a spoken summary
     const sparks = v.$$(".jw-mx-spark");
@@ -60,16 +70,15 @@ describe("runs x tasks matrix", () => {
     m.outcomes.push(["SKIPPED", "Upstream failed", "neutral"]);
     m.cells[1][2] = m.outcomes.length - 1;
     const v = view(new FakeModel({ matrix: m }));
-    const cell = v.$$(".jw-mx-row[data-task]")[1].querySelectorAll(".jw-mx-cell")[2];
-    hover(cell);
-    expect(/** @type {HTMLElement} */ (cell).title).toBe("task_1 in run 102: Upstream failed, 2s");
-    expect(/** @type {HTMLElement} */ (cell).dataset.tone).toBe("neutral");
+    hover(strip(v, 1), 2);
+    expect(strip(v, 1).title).toBe("task_1 in run 102: Upstream failed, 2s");
+    expect(tones(strip(v, 1))[2]).toBe("neutral");
   });
 
   it("a click on a cell or a run asks Python to show that run (the select command)", () => {
     const v = view(new FakeModel({ matrix: matrix() }));
     openMatrix(v);
-    click(/** @type {HTMLElement} */ (v.$$(".jw-mx-row[data-task]")[1].querySelectorAll(".jw-mx-cell")[1]));
+    clickCell(strip(v, 1), 1);
     click(v.$$(".jw-mx-run")[0]);
     expect(v.model.sent.filter((m) => m.kind === "select")).toEqual([{ kind: "select", run_id: 101 }, { kind: "select", run_id: 100 }]);
   });
@@ -88,20 +97,25 @@ describe("runs x tasks matrix", () => {
     expect(runs.filter((b) => b.tabIndex === 0)).toEqual([runs[0]]);
   });
 
-  it("a state update rewrites only the cells that changed, keeping the elements", () => {
+  it("200 runs x 50 tasks are 50 strips, and a state update repaints only the row that changed", () => {
     const v = view(new FakeModel({ matrix: matrix(200, 50) }));
     openMatrix(v);
-    expect(v.$$(".jw-mx-cell").length).toBe(200 * 50);
-    const before = v.$$(".jw-mx-cell");
-    hover(before[before.length - 1]); // its tooltip, once written, follows updates
+    const before = v.$$(".jw-mx-strip");
+    expect(before.length).toBe(50);
+    expect(tones(before[49]).length).toBe(200);
+    const untouched = before[0].style.backgroundImage;
     const next = matrix(200, 50);
     next.cells[49][199] = code("RUNNING");
     next.durations[49][199] = /** @type {any} */ (null);
+    before[0].style.backgroundImage = "none"; // a row repainted would lose this mark
     v.model.update({ matrix: next });
-    const after = v.$$(".jw-mx-cell");
-    expect(after[after.length - 1]).toBe(before[before.length - 1]);
-    expect(after[after.length - 1].dataset.tone).toBe(stateTone("RUNNING"));
-    expect(after[after.length - 1].title).toBe(`task_49 in run 299: ${stateLabel("RUNNING")}`);
+    const after = v.$$(".jw-mx-strip");
+    expect(after[49]).toBe(before[49]);
+    expect(tones(after[49])[199]).toBe(stateTone("RUNNING"));
+    expect(after[0].style.backgroundImage).toBe("none"); // not repainted
+    hover(after[49], 199);
+    expect(after[49].title).toBe(`task_49 in run 299: ${stateLabel("RUNNING")}`);
+    expect(untouched).toContain("linear-gradient");
   });
 
   it("a new run rebuilds the columns; junk is held to the shape", () => {
