@@ -18,6 +18,13 @@ Steps (the arguments after APP), each bounded by ``--timeout`` seconds:
 * ``running``: wait until the front end shows that run as RUNNING;
 * ``cancel``: click Cancel on the shown run;
 * ``terminal``: wait until the front end shows the run as terminal.
+
+With ``--board`` the app shows a ``JobsBoard`` (``board``) instead, and the steps are:
+
+* ``loaded``: wait until the front end shows every job's row loaded;
+* ``run:KEY``: click the board's Run for job KEY; wait until its row shows a new run;
+* ``active:KEY``: wait until KEY's row shows its run as active;
+* ``ended:KEY``: wait until KEY's row shows its run as ended.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 PANEL_ID = "jobs_widgets.widget.JobPanel"  # JobPanel's _anywidget_id (module.class)
+BOARD_ID = "jobs_widgets.board.JobsBoard"
 Model = dict[str, Any]
 
 
@@ -79,8 +87,8 @@ class FrontEnd:
                 self._cond.wait(left)
             return value
 
-    def panel_id(self) -> str | None:
-        return next((mid for mid, s in self.models.items() if s.get("_anywidget_id") == PANEL_ID), None)
+    def panel_id(self, widget: str = PANEL_ID) -> str | None:
+        return next((mid for mid, s in self.models.items() if s.get("_anywidget_id") == widget), None)
 
 
 def _stream(front: FrontEnd) -> Any:
@@ -93,7 +101,9 @@ def _stream(front: FrontEnd) -> Any:
     return _Recording()
 
 
-async def session(app_path: str, steps: list[str], step_timeout: float) -> dict[str, Any]:
+async def session(
+    app_path: str, steps: list[str], step_timeout: float, board: bool = False
+) -> dict[str, Any]:
     from marimo._ast.app_config import _AppConfig
     from marimo._ast.load import load_app
     from marimo._config.config import DEFAULT_CONFIG
@@ -127,6 +137,15 @@ async def session(app_path: str, steps: list[str], step_timeout: float) -> dict[
     )
     report: dict[str, Any] = {"cells": [cid for cid, _ in cells], "steps": []}
     with kernel_session(args) as (kernel, _ctx):
+        if board:
+            try:
+                await kernel.run([ExecuteCellCommand(cell_id=cid, code=code) for cid, code in cells])
+                await _board_steps(
+                    kernel, front, steps, step_timeout, report, ModelCommand, ModelCustomMessage
+                )
+            except TimeoutError as exc:
+                report["error"] = str(exc)
+            return report
         try:
             await kernel.run([ExecuteCellCommand(cell_id=cid, code=code) for cid, code in cells])
             model_id = await asyncio.to_thread(front.wait, "a JobPanel model", front.panel_id, step_timeout)
@@ -199,6 +218,78 @@ async def session(app_path: str, steps: list[str], step_timeout: float) -> dict[
     return report
 
 
+async def _board_steps(
+    kernel: Any,
+    front: FrontEnd,
+    steps: list[str],
+    step_timeout: float,
+    report: dict[str, Any],
+    command: Any,
+    custom: Any,
+) -> None:
+    """Drive a JobsBoard the way marimo's front end does; report what the browser holds."""
+    model_id = await asyncio.to_thread(
+        front.wait, "a JobsBoard model", lambda: front.panel_id(BOARD_ID), step_timeout
+    )
+
+    def row(key: str) -> Model:
+        return next((r for r in front.models[model_id].get("jobs", []) if r.get("key") == key), {})
+
+    def shown(key: str) -> Model:
+        return row(key).get("run") or {}
+
+    started: dict[str, int] = {}
+    for step in steps:
+        name, _, key = step.partition(":")
+        if name == "loaded":
+            await asyncio.to_thread(
+                front.wait,
+                "every job's row loaded",
+                lambda: (rows := front.models[model_id].get("jobs")) and all(r.get("loaded") for r in rows),
+                step_timeout,
+            )
+        elif name == "run":
+            before = shown(key).get("run_id")
+            message = custom(content={"kind": "run", "key": key})
+            await kernel.handle_message(command(model_id=model_id, message=message, buffers=[]))
+            started[key] = await asyncio.to_thread(
+                front.wait,
+                f"a new {key} run on the board",
+                lambda b=before, k=key: (r := shown(k).get("run_id")) and r != b and r,
+                step_timeout,
+            )
+        elif name == "active":
+            await asyncio.to_thread(
+                front.wait, f"{key} active", lambda k=key: shown(k).get("active"), step_timeout
+            )
+        elif name == "ended":
+            await asyncio.to_thread(
+                front.wait, f"{key} ended", lambda k=key: shown(k).get("is_terminal"), step_timeout
+            )
+        else:
+            raise ValueError(f"unknown board step {step!r}")
+        report["steps"].append(
+            {
+                "step": step,
+                "run_id": shown(key).get("run_id") if key else None,
+                "label": shown(key).get("label") if key else None,
+            }
+        )
+    board = kernel.globals["board"]
+    with board.widget._lock, front._cond:
+        front_end, python = _plain(front.models[model_id]), _plain(board.widget.get_state())
+    report.update(
+        model_id=model_id,
+        esm_url=front.esm_urls.get(model_id),
+        outputs=front.outputs,
+        front_end=front_end,
+        python=python,
+        started=started,
+        element=type(board).__module__ + "." + type(board).__qualname__,
+    )
+    board.widget.close()
+
+
 def _plain(state: Model) -> Model:
     """The state without the code and style (the same in both, and large)."""
     return {k: v for k, v in state.items() if k not in ("_esm", "_css")}
@@ -209,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("app")
     parser.add_argument("steps", nargs="*")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--board", action="store_true", help="the app shows a JobsBoard named board")
     ns = parser.parse_args(argv)
-    report = asyncio.run(session(ns.app, ns.steps, ns.timeout))
+    report = asyncio.run(session(ns.app, ns.steps, ns.timeout, ns.board))
     sys.stdout.write("\n" + json.dumps(report, default=str) + "\n")
     sys.stdout.flush()
     return 1 if "error" in report else 0

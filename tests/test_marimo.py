@@ -45,10 +45,13 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def run_marimo(sb: Sandbox, *steps: str, timeout: float = 30.0) -> dict[str, Any]:
+def run_marimo(
+    sb: Sandbox, *steps: str, timeout: float = 30.0, app: Path = APP, board: bool = False
+) -> dict[str, Any]:
     env = {**os.environ, **sb.env(), "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.marimo_kernel", str(APP), *steps, f"--timeout={timeout}"],
+        [sys.executable, "-m", "tests.marimo_kernel", str(app), *steps, f"--timeout={timeout}"]
+        + (["--board"] if board else []),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -108,3 +111,28 @@ def test_run_and_cancel_reach_marimos_front_end(sb: Sandbox) -> None:
     assert front["run"]["label"] == "Canceled" and front["run"]["is_terminal"] is True
     assert front["history"][0]["run_id"] == cancelled
     assert front["error"] == "" and front["pending"] == ""
+
+
+def test_the_jobs_board_works_in_marimo(sb: Sandbox) -> None:
+    """``mo.ui.anywidget(JobsBoard())`` (notebooks/marimo_board.py): every job's row reaches
+    marimo's front end, its Run starts a run that the board then follows to its end."""
+    before = {r.run_id for r in sb.engine.runs_of("etl")}
+    sb.engine.script("etl", duration_s=3, outcome="SUCCESS", **QUICK)
+    report = run_marimo(
+        sb, "loaded", "run:etl", "ended:etl", app=ROOT / "notebooks" / "marimo_board.py", board=True
+    )
+
+    assert report["element"] == "marimo._plugins.ui._impl.from_anywidget.anywidget"
+    assert "<marimo-anywidget" in report["outputs"][report["cells"][-1]]
+    assert report["esm_url"], "marimo's front end is told where the board's code is"
+    front, python = report["front_end"], report["python"]
+    assert [r["key"] for r in front["jobs"]] == sorted(sb.jobs) or {r["key"] for r in front["jobs"]} == set(
+        sb.jobs
+    )
+    (fresh,) = {r.run_id for r in sb.engine.runs_of("etl")} - before
+    assert report["started"]["etl"] == fresh
+    assert sb.engine.run(fresh).result == "SUCCESS"
+    etl = next(r for r in front["jobs"] if r["key"] == "etl")
+    assert etl["run"]["run_id"] == fresh and etl["run"]["is_terminal"] and etl["run"]["label"] == "Succeeded"
+    for name in ("jobs", "pending", "error", "closed"):
+        assert front[name] == python[name], name
