@@ -162,20 +162,9 @@ def _timeline_note(handle: JobHandle, run: Run, now_s: float) -> str | None:
 def _nested(handle: JobHandle, run: Run) -> Nested | None:
     """Child runs and failed iterations under ``run`` (None when it has neither kind of task);
     a failure to read them is said in the summary, never raised: the run itself was read."""
-    from jobs_widgets._render_nested import Nested
-    from jobs_widgets.core import JobsError
-    from jobs_widgets.core.details import child_runs, iterations
+    from jobs_widgets.core.details import nested_runs
 
-    tasks = run.latest_tasks
-    for_each = [t for t in tasks if t.iterations.get("failed")]
-    if not for_each and not any(t.child_job_id is not None for t in tasks):
-        return None
-    try:
-        children = child_runs(handle, run.run_id)
-        found = {t.task_key: iterations(handle, run.run_id, t.task_key) for t in for_each}
-    except JobsError as exc:
-        return Nested(problem=f"nested runs could not be read: {exc}")
-    return Nested(children=children, iterations=found)
+    return nested_runs(handle, run)
 
 
 def _watch(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:

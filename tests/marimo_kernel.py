@@ -198,21 +198,11 @@ async def session(
                     {"step": step, "run_id": run_id, "state": (shown() or {}).get("state")}
                 )
 
-            panel = kernel.globals["panel"]
-            # Both sides at one instant: the panel sends its changes while holding its lock.
-            with panel.widget._lock, front._cond:
-                front_end, python = _plain(front.models[model_id]), _plain(panel.widget.get_state())
+            _both_sides(kernel.globals["panel"], front, model_id, report)
             report.update(
-                model_id=model_id,
-                esm_url=front.esm_urls.get(model_id),
-                outputs=front.outputs,
-                front_end=front_end,
-                python=python,
-                element=type(panel).__module__ + "." + type(panel).__qualname__,
                 run_states=[u["run"]["state"] for u in front.updates.get(model_id, []) if u.get("run")],
                 run_ids=[u["run"]["run_id"] for u in front.updates.get(model_id, []) if u.get("run")],
             )
-            panel.widget.close()  # stops following: the process ends with nothing polling
         except TimeoutError as exc:
             report["error"] = str(exc)
     return report
@@ -275,19 +265,25 @@ async def _board_steps(
                 "label": shown(key).get("label") if key else None,
             }
         )
-    board = kernel.globals["board"]
-    with board.widget._lock, front._cond:
-        front_end, python = _plain(front.models[model_id]), _plain(board.widget.get_state())
+    report["started"] = started
+    _both_sides(kernel.globals["board"], front, model_id, report)
+
+
+def _both_sides(element: Any, front: FrontEnd, model_id: str, report: dict[str, Any]) -> None:
+    """What the front end and Python hold at one instant (a widget sends its changes while
+    holding its lock), into ``report``; then the widget is closed (nothing left polling)."""
+    widget = element.widget
+    with widget._lock, front._cond:
+        front_end, python = _plain(front.models[model_id]), _plain(widget.get_state())
     report.update(
         model_id=model_id,
         esm_url=front.esm_urls.get(model_id),
         outputs=front.outputs,
         front_end=front_end,
         python=python,
-        started=started,
-        element=type(board).__module__ + "." + type(board).__qualname__,
+        element=type(element).__module__ + "." + type(element).__qualname__,
     )
-    board.widget.close()
+    widget.close()
 
 
 def _plain(state: Model) -> Model:
