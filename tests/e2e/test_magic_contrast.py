@@ -58,7 +58,9 @@ TEXT_COLOURS_JS = """
       found.push([index, own.map((n) => n.textContent.trim()).join(" ").slice(0, 40), fg, bg]);
     }
   });
-  return { outputs: outputs.length, found };
+  const button = document.querySelector(".jw-panel:not(.jw-static) .jw-run");
+  const run = button ? [rgba(getComputedStyle(button).color).slice(0, 3), background(button)] : null;
+  return { outputs: outputs.length, found, run };
 }
 """
 
@@ -95,6 +97,7 @@ def test_every_magics_html_keeps_4_5_to_1_in_light_and_dark(
         "%jobs status report",
         "%jobs config",
         "%jobs help",
+        "from jobs_widgets import JobPanel\nJobPanel('etl')",  # its primary button, measured too
     ]
     name = notebook(cells)
     open_in_lab(page, jupyter, name)
@@ -104,6 +107,7 @@ def test_every_magics_html_keeps_4_5_to_1_in_light_and_dark(
         arg=7,
         timeout=90_000,
     )
+    page.wait_for_selector(".jw-panel:not(.jw-static) .jw-run", timeout=60_000)
     page.wait_for_timeout(1500)  # the last cells' outputs settle
     results = {}
     for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
@@ -115,6 +119,8 @@ def test_every_magics_html_keeps_4_5_to_1_in_light_and_dark(
         measured = page.evaluate(TEXT_COLOURS_JS)
         assert measured["outputs"] >= 7, measured["outputs"]
         results[theme] = _worst(measured["found"])
+        assert measured["run"] is not None, "the panel's Run button is on the page"
+        results[theme][-1] = (contrast(*measured["run"]), "the panel's Run button")
         if light == "false":
             shot(page.locator(".jp-NotebookPanel"), artifacts_dir, "magics-dark.png")
     report = {
