@@ -239,9 +239,18 @@ def _repair(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ob
     run = handle.get_run(run_id)
     if not run.is_terminal:
         raise UsageError(f"run {run_id} is still {run.state.label.lower()}; repair it once it has ended")
-    repair_id = handle.repair_run(run_id)
+    from jobs_widgets.core.repairs import repair_plan
+
+    repair_id = handle.repair_run(run_id, rerun_tasks=args.tasks)
+    plan = repair_plan(run)
+    if args.tasks:
+        what = f"{', '.join(args.tasks)} and what depends on them run again"
+    elif plan is not None and plan.default:
+        what = f"{', '.join(plan.default)} run again"
+    else:
+        what = "its failed tasks run again"
     return Message(
-        f"Repair {repair_id} started for {handle.key} run {run_id}: failed tasks run again. "
+        f"Repair {repair_id} started for {handle.key} run {run_id}: {what}, with the run's parameters. "
         f"Follow it: %jobs watch {handle.key} {run_id}",
         run_id,
         run.run_page_url,

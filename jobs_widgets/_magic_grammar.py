@@ -81,9 +81,10 @@ HELP: dict[str, tuple[str, str, str]] = {
         "%jobs output etl 5225",
     ),
     "repair": (
-        "%jobs repair KEY RUN_ID",
-        "Re-run the failed tasks of a run (and what depends on them).",
-        "%jobs repair etl 5225",
+        "%jobs repair KEY RUN_ID [--tasks A,B]",
+        "Re-run the failed tasks of a run (or the tasks named, by key), and what depends on them; "
+        "the run's parameters are kept.",
+        "%jobs repair etl 5225 --tasks transform",
     ),
     "panel": (
         "%jobs panel KEY",
@@ -166,6 +167,8 @@ def build_parser() -> _Parser:
         cmd = sub.add_parser(name, add_help=False)
         cmd.add_argument("key")
         cmd.add_argument("run_id")
+        if name == "repair":
+            cmd.add_argument("--tasks", type=task_keys, metavar="A,B")
     panel = sub.add_parser("panel", add_help=False)
     panel.add_argument("key")
     board = sub.add_parser("board", add_help=False)
@@ -184,6 +187,14 @@ def build_parser() -> _Parser:
     helper = sub.add_parser("help", add_help=False)
     helper.add_argument("topic", nargs="?")
     return parser
+
+
+def task_keys(value: str) -> list[str]:
+    """``--tasks a,b``: the task keys, comma-separated (checked against the run by the core)."""
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    if not keys:
+        raise argparse.ArgumentTypeError("name at least one task key, like --tasks transform,publish")
+    return keys
 
 
 def strip_comment(line: str) -> str:

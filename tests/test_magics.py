@@ -169,6 +169,27 @@ def test_runs_status_output_cancel_repair(ip: InteractiveShell) -> None:
     assert "already ended" in again.text
 
 
+def test_repair_chosen_tasks(ip: InteractiveShell) -> None:
+    """``%jobs repair KEY RUN --tasks a,b``: those tasks and their dependents run again, with the
+    run's parameters; an unknown task is one line naming the run's tasks, and nothing is sent."""
+    sb = magic(ip).sandbox
+    sb.engine.script("etl", outcome="FAILED", fail_task="transform")
+    failed = jobs(ip, "run etl -p date=2024-05-01 --wait").run
+    assert failed.state is RunState.FAILED
+    sb.clear_requests()
+    with pytest.raises(UsageError, match=r"has no task 'nope'; its tasks: ingest, transform, publish"):
+        jobs(ip, f"repair etl {failed.run_id} --tasks nope")
+    with pytest.raises(UsageError, match="at least one task key"):
+        jobs(ip, f"repair etl {failed.run_id} --tasks ,")
+    assert not [r for r in sb.requests if r.endpoint == "runs/repair"]
+    done = jobs(ip, f"repair etl {failed.run_id} --tasks transform")
+    assert "transform and what depends on them run again, with the run's parameters" in done.text
+    (sent,) = [dict(r.params) for r in sb.requests if r.endpoint == "runs/repair"]
+    assert sent["rerun_tasks"] in (["transform"], '["transform"]')
+    assert str(sent["rerun_dependent_tasks"]).lower() == "true"
+    assert "%jobs repair KEY RUN_ID [--tasks A,B]" in repr(jobs(ip, "help repair"))
+
+
 def test_scope_is_enforced(ip: InteractiveShell) -> None:
     other = jobs(ip, "run report --wait").run.run_id
     for sub in ("status", "cancel", "output", "repair"):
