@@ -99,13 +99,15 @@ HELP: dict[str, tuple[str, str, str]] = {
         "%jobs board etl report",
     ),
     "sandbox": (
-        "%jobs sandbox [start|stop|status] [--speed S] [--seed N] [--port P] [--fault RULE ...]\n"
+        "%jobs sandbox [start|stop|status] [--speed S] [--seed N] [--port P] [--fault RULE ...] [--run-model]\n"
         "%jobs sandbox fault [RULE ...] [--clear]  |  %jobs sandbox script KEY [FIELD=VALUE ...] [--times N] [--clear]",
         "The embedded local workspace (no account needed); start points this kernel at it (or at the "
         "sandbox the kernel was started with, e.g. by the demo). --fault RULE (ENDPOINT:KIND[:P[:ARG]], "
         "as jobs-widgets sandbox --fault) injects faults; `fault` adds or clears them later; `script` "
         "decides the next run(s) of KEY (outcome, fail_task, duration_s, error, ...). Both work on "
-        "an attached sandbox too. The result's .sandbox is the Sandbox (or a RemoteSandbox).",
+        "an attached sandbox too. --run-model adds jobs of today's run model (for-each with 150 "
+        "iterations, a condition gate, run_if outcomes, a parent with child runs, a pipeline task, "
+        "120 tasks, a timeout, a queued run, repairs). The result's .sandbox is the Sandbox (or a RemoteSandbox).",
         "%jobs sandbox start --fault runs/get:503:0.1",
     ),
     "config": (
@@ -183,6 +185,7 @@ def build_parser() -> _Parser:
     sandbox.add_argument("--fault", action="append", default=[], metavar="RULE")
     sandbox.add_argument("--times", type=int, default=1)
     sandbox.add_argument("--clear", action="store_true")
+    sandbox.add_argument("--run-model", action="store_true")
     sub.add_parser("config", add_help=False)
     helper = sub.add_parser("help", add_help=False)
     helper.add_argument("topic", nargs="?")

@@ -46,18 +46,28 @@ class SandboxSlot:
         #: The sandbox the kernel was started with, when an explicit --speed started another.
         self.passed_over: str | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._why_private = "--speed"
 
     @property
     def running(self) -> bool:
         return self.sandbox is not None or self.attached is not None
 
-    def start(self, *, speed: float | None, seed: int, port: int, faults: Sequence[str] = ()) -> Clock:
+    def start(
+        self,
+        *,
+        speed: float | None,
+        seed: int,
+        port: int,
+        faults: Sequence[str] = (),
+        run_model: bool = False,
+    ) -> Clock:
         """Start the workspace (or attach to the one this kernel was started with); its clock.
 
         ``JOBS_WIDGETS_SANDBOX`` names a running sandbox and ``JOBS_WIDGETS_SANDBOX_CLOCK``
         its clock; it is used when reachable and no ``speed`` was asked for (its speed is
-        its own): then ``faults`` are added to it. An explicit ``speed`` starts a private
-        sandbox, and :meth:`started_title` says so.
+        its own): then ``faults`` are added to it. An explicit ``speed`` (or ``run_model``,
+        whose jobs an attached sandbox may not have) starts a private sandbox, and
+        :meth:`started_title` says so.
         """
         from jobs_widgets.sandbox import RemoteSandbox, Sandbox
 
@@ -67,18 +77,21 @@ class SandboxSlot:
         rules = _fault_rules(faults)
         external = os.environ.get("JOBS_WIDGETS_SANDBOX", "").strip()
         reachable = bool(external) and _reachable(external)
-        if reachable and speed is None:
+        if reachable and speed is None and not run_model:
             remote = RemoteSandbox(external, os.environ.get("DATABRICKS_TOKEN", ""))
             if rules:
                 _remotely(lambda: [remote.faults.add(rule) for rule in rules])
             self.attached, self.passed_over = external, None
             return _attached_clock()
         try:
-            sandbox = Sandbox(speed=speed or _demo_speed(), seed=seed, port=port, faults=rules).start()
+            sandbox = Sandbox(
+                speed=speed or _demo_speed(), seed=seed, port=port, faults=rules, run_model=run_model
+            ).start()
         except OSError as exc:  # the port is taken, or not ours to bind
             raise UsageError(f"cannot start the sandbox on port {port}: {exc.strerror or exc}") from None
         self.sandbox = sandbox
         self.passed_over = external if reachable else None
+        self._why_private = "--speed" if speed is not None else "--run-model"
         env = sandbox.env()
         self._saved_env = {name: os.environ.get(name) for name in env}
         for name in [n for n in os.environ if n.startswith(_JOB_PREFIX) and n not in env]:
@@ -92,7 +105,7 @@ class SandboxSlot:
             return "Using the sandbox this kernel was started with"
         if self.passed_over is not None and self.sandbox is not None:
             return (
-                f"Started a private sandbox at {self.sandbox.speed:g}x (--speed); this kernel no longer "
+                f"Started a private sandbox at {self.sandbox.speed:g}x ({self._why_private}); this kernel no longer "
                 f"uses the one it was started with ({self.passed_over}), which keeps running"
             )
         return "Sandbox started; this kernel now talks to it"

@@ -236,7 +236,9 @@ class JobsMagics(Magics):
             with self._lock:
                 return self._slot.script(args.words, times=args.times, clear=args.clear)
         if args.action == "start":
-            return self.start_sandbox(speed=args.speed, seed=args.seed, port=args.port, faults=args.fault)
+            return self.start_sandbox(
+                speed=args.speed, seed=args.seed, port=args.port, faults=args.fault, run_model=args.run_model
+            )
         if args.action == "stop":
             return self.stop_sandbox()
         if not self._slot.running:
@@ -245,20 +247,22 @@ class JobsMagics(Magics):
 
     # --------------------------------------------------------------------- sandbox
     def start_sandbox(
-        self, *, speed: float | None = None, seed: int = 0, port: int = 0, faults: Sequence[str] = ()
+        self,
+        *,
+        speed: float | None = None,
+        seed: int = 0,
+        port: int = 0,
+        faults: Sequence[str] = (),
+        run_model: bool = False,
     ) -> SandboxInfo:
-        """Start the embedded workspace and point this kernel's environment at it.
-
-        If this kernel was started by ``jobs-widgets demo`` (or from a shell with a
-        ``jobs-widgets sandbox``'s exports), it attaches to that running sandbox instead:
-        ``JOBS_WIDGETS_SANDBOX`` names it and ``JOBS_WIDGETS_SANDBOX_CLOCK`` its clock; an
-        explicit ``speed`` starts a private one (and says so). ``faults`` are fault rules
-        (``runs/get:503:0.1``) for whichever sandbox is used.
-        """
+        """Start the embedded workspace (``run_model``: with today's run-model jobs too) and point
+        this kernel at it, or attach to the one the kernel was started with (``jobs-widgets demo``:
+        ``JOBS_WIDGETS_SANDBOX``) unless ``speed`` or ``run_model`` asks for a private one (said so).
+        ``faults``: rules like ``runs/get:503:0.1`` for whichever sandbox is used."""
         with self._lock:
             if self._slot.running:
                 return self._sandbox_status(self._slot.already_running(speed=speed, faults=faults))
-            clock = self._slot.start(speed=speed, seed=seed, port=port, faults=faults)
+            clock = self._slot.start(speed=speed, seed=seed, port=port, faults=faults, run_model=run_model)
             self._attach_sandbox_runtime(clock)
             return self._sandbox_status(self._slot.started_title())
 
@@ -407,21 +411,6 @@ JobsMagics.jobs.__doc__ = full_help()
 _instances: dict[int, JobsMagics] = {}
 
 
-def _prewarm(delay: float) -> None:
-    """Import the core and databricks-sdk on a background thread, after ``delay`` seconds."""
-
-    def work() -> None:
-        threading.Event().wait(delay)
-        try:
-            from jobs_widgets.core.sdk import _sdk
-
-            _sdk()
-        except Exception:  # a missing optional piece shows up later, with context
-            return
-
-    threading.Thread(target=work, name="jobs-widgets-prewarm", daemon=True).start()
-
-
 def load(ipython: InteractiveShell) -> JobsMagics:
     """``%load_ext jobs_widgets``."""
     existing = _instances.get(id(ipython))
@@ -435,7 +424,9 @@ def load(ipython: InteractiveShell) -> JobsMagics:
         set_hook("complete_command", lambda _shell, event: completer(event), str_key=prefix)
     _instances[id(ipython)] = magics
     if magics.prewarm and "databricks.sdk" not in sys.modules:
-        _prewarm(0.5)
+        from jobs_widgets._prewarm import prewarm
+
+        prewarm(0.5)
     return magics
 
 

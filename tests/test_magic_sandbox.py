@@ -57,6 +57,17 @@ def test_start_with_faults_and_scripted_runs_in_process(ip: InteractiveShell) ->
     assert info.sandbox.faults.rules == []
 
 
+def test_start_with_the_run_model_jobs(ip: InteractiveShell) -> None:
+    """``--run-model``: the jobs of today's run model are configured in this kernel too."""
+    info = jobs(ip, "sandbox start --speed 100 --run-model")
+    assert isinstance(info.sandbox, Sandbox)
+    listed = {row.key for row in jobs(ip, "list").rows}
+    assert {"etl", "fanout", "gate", "guarded", "refresh", "parent", "wide", "slow", "single"} <= listed
+    done = jobs(ip, "run gate --wait")
+    assert done.run.state.is_terminal
+    assert "--run-model" in repr(jobs(ip, "help sandbox"))
+
+
 @pytest.mark.parametrize(
     ("line", "says"),
     [
