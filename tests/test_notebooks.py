@@ -125,3 +125,19 @@ def test_headless_demo_prints_a_summary_of_its_runs(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "Runs this demo drove:" in out
     assert "etl      run" in out and "train" in out and "ConvergenceError" in out and "CANCELED" in out
+
+
+def test_run_model_tour(tmp_path: Path) -> None:
+    """notebooks/04_run_model.ipynb: today's run model through the magics, on its own sandbox."""
+    nb = execute("04_run_model.ipynb", tmp_path, {})
+    fan = text(by_source(nb, "%jobs status fanout"))
+    assert "score" in fan and "of 150 iterations failed" in fan and "/runs/" in fan
+    gate = text(by_source(nb, "%jobs status gate"))
+    assert "Excluded" in gate and "condition was false" in gate
+    parent = text(by_source(nb, "%jobs status parent"))
+    assert "%jobs status refresh" in parent
+    assert "Timed out" in text(by_source(nb, "slow = %jobs run slow"))
+    queued = text(by_source(nb, "%jobs status single"))
+    assert "Queued" in queued
+    repair = text(by_source(nb, "%jobs repair guarded"))
+    assert "load and what depends on them run again, with the run's parameters" in repair
