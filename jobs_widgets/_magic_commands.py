@@ -183,7 +183,7 @@ def _watch(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> obj
 
 
 def _panel(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> object:
-    panel = panel_for(ctx.handle(args.key))
+    panel = panel_for(ctx.handle(args.key), _run_id(args.run_id))
     if panel is None:
         raise UsageError("live panels need the jobs_widgets front end (jobs_widgets.widget)")
     return panel

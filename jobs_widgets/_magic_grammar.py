@@ -40,7 +40,7 @@ SUBCOMMANDS = (
 )
 SANDBOX_ACTIONS = ("start", "stop", "status", "fault", "script")
 KEYED = {"run", "runs", "status", "watch", "cancel", "output", "repair", "panel"}
-RUN_ID_SUBCOMMANDS = {"status", "watch", "cancel", "output", "repair"}
+RUN_ID_SUBCOMMANDS = {"status", "watch", "cancel", "output", "repair", "panel"}
 TASK_TYPES = ("", "notebook", "python_wheel", "python_script", "spark_jar", "sql", "dbt", "job", "auto")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 MAX_LIMIT = 1000
@@ -87,8 +87,8 @@ HELP: dict[str, tuple[str, str, str]] = {
         "%jobs repair etl 5225 --tasks transform",
     ),
     "panel": (
-        "%jobs panel KEY",
-        "A live panel for KEY: latest run, history, Run and Cancel buttons.",
+        "%jobs panel KEY [RUN_ID]",
+        "A live panel for KEY: the run given, else its active or latest run; history, Run and Cancel buttons.",
         "%jobs panel etl",
     ),
     "board": (
@@ -173,6 +173,7 @@ def build_parser() -> _Parser:
             cmd.add_argument("--tasks", type=task_keys, metavar="A,B")
     panel = sub.add_parser("panel", add_help=False)
     panel.add_argument("key")
+    panel.add_argument("run_id", nargs="?")
     board = sub.add_parser("board", add_help=False)
     board.add_argument("keys", nargs="*", metavar="KEY")
     board.add_argument("--interval", type=float, default=10.0)

@@ -98,12 +98,9 @@ def nested_snapshot(nested: Nested | None) -> dict[str, list[dict[str, Any]]]:
         return {}
     tasks: dict[str, list[dict[str, Any]]] = {}
     for child in nested.children:
-        what, open_it = _child(child)
-        magic = (
-            open_it.replace("%jobs status", "%jobs panel", 1)
-            if open_it and open_it.startswith("%jobs")
-            else None
-        )
+        what, _ = _child(child)
+        followable = child.job_key is not None and child.run_id is not None
+        magic = f"%jobs panel {child.job_key} {child.run_id}" if followable else None
         url = safe_url(child.run_page_url) if child.run_id is not None else None
         tasks.setdefault(child.task_key, []).append({"text": what, "url": url, "magic": magic})
     for task_key, runs in nested.iterations.items():

@@ -190,6 +190,16 @@ def test_repair_chosen_tasks(ip: InteractiveShell) -> None:
     assert "%jobs repair KEY RUN_ID [--tasks A,B]" in repr(jobs(ip, "help repair"))
 
 
+def test_panel_takes_a_run_id(ip: InteractiveShell) -> None:
+    """``%jobs panel KEY RUN_ID`` (what the panel suggests for a configured job's child run)."""
+    latest = jobs(ip, "runs etl -n 2").runs[1].run_id
+    panel = jobs(ip, f"panel etl {latest}")
+    assert panel.run_id == latest
+    panel.close()
+    with pytest.raises(UsageError):
+        jobs(ip, "panel etl nope")
+
+
 def test_scope_is_enforced(ip: InteractiveShell) -> None:
     other = jobs(ip, "run report --wait").run.run_id
     for sub in ("status", "cancel", "output", "repair"):
