@@ -52,7 +52,7 @@ def run_facts(run: Run) -> list[tuple[str, str]]:
     ended = _ended(run, message)
     if ended:
         facts.append(("Ended", ended))
-    repairs = _repairs(run.raw)
+    repairs = _repairs(run)
     if repairs:
         facts.append(("Repaired", repairs))
     return facts
@@ -91,15 +91,11 @@ def _ended(run: Run, message: str) -> str:
     return _line(": ".join(part for part in (kind, text) if part))
 
 
-def _repairs(raw: Mapping[str, Any]) -> str:
-    history = raw.get("repair_history")
-    if not isinstance(history, list):
-        return ""
-    repairs = [_mapping(item) for item in history if _mapping(item).get("type") == "REPAIR"]
+def _repairs(run: Run) -> str:
+    repairs = run.repairs
     if not repairs:
         return ""
-    last = repairs[-1].get("start_time")
-    when = format_timestamp(last) if isinstance(last, int) and not isinstance(last, bool) else ""
+    when = format_timestamp(run.repair_started_ms)
     times = "once" if len(repairs) == 1 else f"{len(repairs)} times"
     return times + (f", last at {when}" if when else "")
 

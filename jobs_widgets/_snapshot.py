@@ -201,35 +201,12 @@ def run_snapshot(
 def awaiting_snapshot(run_id: int) -> dict[str, Any]:
     """A run known by its id only (started, or asked for, but not read yet): its id and
     "state unknown", never "No runs yet" (which would invite a second run)."""
-    return {
-        "run_id": run_id,
-        "known": False,
-        "run_name": None,
-        "state": RunState.UNKNOWN.value,
-        "label": AWAITING_LABEL,
-        "tone": "neutral",
-        "is_terminal": False,
-        "life_cycle_state": None,
-        "result_state": None,
-        "state_message": AWAITING_MESSAGE,
-        "termination_code": None,
-        "trigger": None,
-        "trigger_text": "",
-        "start_time": None,
-        "start_text": "",
-        "since_time": None,
-        "repairing": False,
-        "end_time": None,
-        "duration_ms": None,
-        "duration_text": "",
-        "ticks": False,
-        "run_page_url": None,
-        "params": {},
-        "facts": [],
-        "tasks": [],
-        "failure": None,
-        "repair": None,
-    }
+    shown = run_snapshot(
+        Run(run_id=run_id, job_id=None, state=RunState.UNKNOWN, state_message=AWAITING_MESSAGE)
+    )
+    assert shown is not None
+    shown.update(known=False, label=AWAITING_LABEL, tone="neutral")
+    return shown
 
 
 def history_snapshot(runs: Iterable[Run]) -> list[dict[str, Any]]:

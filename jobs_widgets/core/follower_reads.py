@@ -98,8 +98,6 @@ class FollowerReads:
     def _select(self, run_id: int, attempt: int = 1, *, then: Callable[[], None] | None = None) -> bool:
         """Show run ``run_id``; while the workspace does not answer, show the id with its
         state unknown and retry. True when it was shown now (``then`` runs after it)."""
-        if not self._still_wanted(run_id) and attempt > 1:
-            return False
         try:
             run = self.handle.get_run(run_id)
         except JobsApiError as exc:

@@ -269,17 +269,21 @@ class Run:
         return tuple(t for t in self.latest_tasks if t.state.is_failure)
 
     @property
-    def repair_started_ms(self) -> int | None:
-        """When the run's latest repair began (epoch ms), or None if it was never repaired.
+    def repairs(self) -> tuple[Mapping[str, Any], ...]:
+        """The run's repairs, oldest first (``repair_history`` entries of type REPAIR).
 
-        Read from ``repair_history``, which ``runs/get`` sends only with ``include_history``
-        (a run polled without it keeps the history of a fuller read: :meth:`with_repairs_of`).
+        ``runs/get`` sends the history only with ``include_history`` (a run polled without
+        it keeps the history of a fuller read: :meth:`with_repairs_of`).
         """
-        latest: int | None = None
-        for entry in self.raw.get("repair_history") or ():
-            if isinstance(entry, Mapping) and entry.get("type") == "REPAIR":
-                latest = _ms(entry.get("start_time")) or latest
-        return latest
+        history = self.raw.get("repair_history")
+        if not isinstance(history, Sequence) or isinstance(history, str):
+            return ()
+        return tuple(e for e in history if isinstance(e, Mapping) and e.get("type") == "REPAIR")
+
+    @property
+    def repair_started_ms(self) -> int | None:
+        """When the run's latest repair began (epoch ms), or None if it was never repaired."""
+        return _ms(self.repairs[-1].get("start_time")) if self.repairs else None
 
     def with_repairs_of(self, earlier: Run) -> Run:
         """This run, keeping ``earlier``'s repair history when this read came without one."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jobs_widgets.core.apivalues import as_int
 from jobs_widgets.core.errors import ParamsError
 from jobs_widgets.core.models import Run
 from jobs_widgets.core.params import run_job_parameters
@@ -79,10 +80,8 @@ def repair_request(
             f"run {run.run_id} has no task {unknown[0][:40]!r}; its tasks: {', '.join(known)[:200]}",
             key="tasks",
         )
-    latest = None
-    for entry in run.raw.get("repair_history") or []:
-        if isinstance(entry, Mapping) and entry.get("type") == "REPAIR" and entry.get("id") is not None:
-            latest = int(entry["id"])
+    ids = [as_int(entry.get("id")) for entry in run.repairs]
+    latest = next((i for i in reversed(ids) if i is not None), None)
     params = (
         run_job_parameters(run) if job_parameters is None else {k: str(v) for k, v in job_parameters.items()}
     )
