@@ -19,30 +19,41 @@ from jobs_widgets.core.taskviews import matrix_view, timeline_view
 STATIC = Path(__file__).resolve().parents[2] / "jobs_widgets" / "static"
 
 
-PAGE_MODEL_JS = """
-async ({ source, css, matrix, timeline }) => {
-  const style = document.createElement("style");
-  style.textContent = css;
-  document.head.append(style);
-  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-  const widget = (await import(url)).default;
-  const listeners = new Map();
-  const state = { job: { key: "wide", job_id: 1, name: "wide", tasks: [], url: null }, run: null, history: [],
-    eta: null, health: { status: "ok", message: "", next_retry_at: null }, error: "", params_schema: null,
-    pending: "", pending_detail: "", clock: null, timeline, matrix: { states: [], runs: [], tasks: [], cells: [], durations: [] } };
-  const model = {
-    get: (k) => state[k],
-    on: (e, f) => { if (!listeners.has(e)) listeners.set(e, new Set()); listeners.get(e).add(f); },
-    off: (e, f) => listeners.get(e)?.delete(f),
-    send: () => {},
-    update(changes) {
-      Object.assign(state, changes);
-      for (const k of Object.keys(changes)) for (const f of listeners.get(`change:${k}`) ?? []) f();
-    },
+# The widget on a bare page with a minimal model: `mount(source, css, traits)` is the
+# first statement of each harness below, so both put the widget on the page the same way.
+_MOUNT_JS = """
+  const mount = async (source, css, traits) => {
+    const style = document.createElement("style");
+    style.textContent = css;
+    document.head.append(style);
+    const widget = (await import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })))).default;
+    const listeners = new Map();
+    const state = { job: { key: "big", job_id: 1, name: "big", tasks: [], url: null }, run: null, history: [],
+      eta: null, health: { status: "ok", message: "", next_retry_at: null }, error: "", params_schema: null,
+      pending: "", pending_detail: "", clock: null, timeline: null, matrix: {}, ...traits };
+    const model = {
+      get: (k) => state[k],
+      on: (e, f) => { if (!listeners.has(e)) listeners.set(e, new Set()); listeners.get(e).add(f); },
+      off: (e, f) => listeners.get(e)?.delete(f),
+      send: () => {},
+      update(changes) {
+        Object.assign(state, changes);
+        for (const k of Object.keys(changes)) for (const f of listeners.get(`change:${k}`) ?? []) f();
+      },
+    };
+    const el = document.createElement("div");
+    document.body.append(el);
+    widget.render({ model, el });
+    return { model, el };
   };
-  const el = document.createElement("div");
-  document.body.append(el);
-  widget.render({ model, el });
+"""
+
+PAGE_MODEL_JS = (
+    "async ({ source, css, matrix }) => {"
+    + _MOUNT_JS
+    + """
+  const { model, el } = await mount(source, css,
+    { matrix: { states: [], runs: [], tasks: [], cells: [], durations: [] } });
   el.querySelectorAll(".jw-tv-tab")[1].click();  // the matrix is the view shown
   const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now())));
   await frame();
@@ -75,6 +86,7 @@ async ({ source, css, matrix, timeline }) => {
   return { render, renderToFrame, cells, repaints, framed, toneOfLast };
 }
 """
+)
 
 
 def wide_runs(runs: int = 200, tasks: int = 50) -> list[Run]:
@@ -113,30 +125,13 @@ def wide_runs(runs: int = 200, tasks: int = 50) -> list[Run]:
     return out[::-1]
 
 
-TIMELINE_JS = """
-async ({ source, css, timeline, unwindowed }) => {
-  const style = document.createElement("style");
+TIMELINE_JS = (
+    "async ({ source, css, timeline, unwindowed }) => {"
+    + _MOUNT_JS
+    + """
   // unwindowed: the viewport as tall as its rows, so every row is drawn (the anchor)
-  style.textContent = css + (unwindowed ? " .jw-panel .jw-tl-viewport{max-height:none}" : "");
-  document.head.append(style);
-  const widget = (await import(URL.createObjectURL(new Blob([source], { type: "text/javascript" })))).default;
-  const listeners = new Map();
-  const state = { job: { key: "big", job_id: 1, name: "big", tasks: [], url: null }, run: null, history: [], eta: null,
-    health: { status: "ok", message: "", next_retry_at: null }, error: "", params_schema: null, pending: "",
-    pending_detail: "", clock: null, timeline: null, matrix: {} };
-  const model = {
-    get: (k) => state[k],
-    on: (e, f) => { if (!listeners.has(e)) listeners.set(e, new Set()); listeners.get(e).add(f); },
-    off: (e, f) => listeners.get(e)?.delete(f),
-    send: () => {},
-    update(changes) {
-      Object.assign(state, changes);
-      for (const k of Object.keys(changes)) for (const f of listeners.get(`change:${k}`) ?? []) f();
-    },
-  };
-  const el = document.createElement("div");
-  document.body.append(el);
-  widget.render({ model, el });
+  const extra = unwindowed ? " .jw-panel .jw-tl-viewport{max-height:none}" : "";
+  const { model, el } = await mount(source, css + extra, {});
   const viewport = el.querySelector(".jw-tl-viewport");
   const start = performance.now();
   model.update({ timeline });
@@ -159,6 +154,7 @@ async ({ source, css, timeline, unwindowed }) => {
   return { render, inDom, scrolls, firstKey, scrollTop: viewport.scrollTop };
 }
 """
+)
 
 
 def long_run(tasks: int = 1000) -> Run:
@@ -198,7 +194,7 @@ def matrix_page(page: Any, runs: int = 200, tasks: int = 50) -> dict[str, Any]:
     matrix = matrix_view(wide_runs(runs, tasks))
     page.goto("about:blank")
     result: dict[str, Any] = page.evaluate(
-        PAGE_MODEL_JS, {**_assets(), "matrix": json.loads(json.dumps(matrix)), "timeline": None}
+        PAGE_MODEL_JS, {**_assets(), "matrix": json.loads(json.dumps(matrix))}
     )
     result["shape"] = (len(matrix["runs"]), len(matrix["tasks"]))
     return result
